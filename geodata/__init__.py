@@ -1,0 +1,1 @@
+"""Loading and building a region: road network, sites, communes and boundary."""
