@@ -1,0 +1,1 @@
+"""The service: recommendation, HTTP API and command line."""

@@ -1,0 +1,122 @@
+"""Validation of a call's fields, shared by the command line and the HTTP API.
+
+Both edges hand the raw values to ``parse_call``; every invalid value raises an
+InputError naming the field, so the two give the same error in the same words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from geodata.communes import Commune
+from geodata.errors import InputError
+from geodata.region import Region
+from protocols import Contraindication, PatientFlags
+from dispatch.timeparse import ParsedTime, localize, parse_time
+
+
+@dataclass(frozen=True)
+class CallInput:
+    """A validated call: where, when, and the patient flags the rules read."""
+
+    lat: float
+    lon: float
+    commune: Commune | None
+    located_by_commune: bool
+    at: ParsedTime
+    onset: ParsedTime | None
+    patient: PatientFlags
+    lang: str
+
+
+def check_coordinate(value: object, field: str) -> float:
+    """Return ``value`` as a finite latitude or longitude, or raise InputError naming ``field``."""
+    limit = 90.0 if field == "lat" else 180.0
+    code = "latitude_range" if field == "lat" else "longitude_range"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as err:
+        raise InputError(code, f"{field}: {value!r} is not a number", field=field, value=value) from err
+    if not math.isfinite(number) or not -limit <= number <= limit:
+        raise InputError(code, f"{field}: {value!r} must be a finite number between {-limit:g} and {limit:g}", field=field, value=value)
+    return number
+
+
+def parse_call(
+    region: Region,
+    *,
+    lat: object = None,
+    lon: object = None,
+    commune: str | None = None,
+    onset: str | datetime | None = None,
+    at: str | datetime | None = None,
+    now: datetime,
+    age: object = None,
+    shock: bool = False,
+    arrest: bool = False,
+    contraindication: str | None = None,
+    lang: str = "fr",
+) -> CallInput:
+    """Validate the raw fields of a call; ``now`` is the call time when ``at`` is not given."""
+    found = None
+    if commune is not None and commune.strip():
+        matches = region.communes.search(commune, limit=1)
+        if not matches:
+            raise InputError("commune_unknown", f"commune {commune!r} is unknown in the region", field="commune", value=commune)
+        found = matches[0]
+
+    if lat is None and lon is None:
+        if found is None:
+            raise InputError("location_missing", "give lat and lon, or a commune", field="lat")
+        lat_value, lon_value, by_commune = found.lat, found.lon, True
+    else:
+        if lat is None:
+            raise InputError("field_missing", "lat is required with lon", field="lat")
+        if lon is None:
+            raise InputError("field_missing", "lon is required with lat", field="lon")
+        lat_value, lon_value, by_commune = check_coordinate(lat, "lat"), check_coordinate(lon, "lon"), False
+
+    timezone = region.timezone
+    call_time = _parse_when(at, "at", timezone) if at is not None else ParsedTime(now.astimezone(timezone), False)
+    onset_time = _parse_when(onset, "onset", timezone) if onset is not None and onset != "" else None
+    if onset_time is not None and onset_time.value > call_time.value:
+        raise InputError(
+            "onset_after_call",
+            f"onset {onset_time.value.isoformat()} is after the call {call_time.value.isoformat()}",
+            field="onset",
+            onset=onset_time.value.isoformat(),
+            at=call_time.value.isoformat(),
+        )
+
+    age_years = None
+    if age is not None:
+        try:
+            age_years = int(str(age))
+        except ValueError as err:
+            raise InputError("age_range", f"age: {age!r} is not a whole number of years", field="age", value=age) from err
+        if not 0 <= age_years <= 120:
+            raise InputError("age_range", f"age: {age_years} is outside 0-120 years", field="age", value=age)
+
+    try:
+        flag = Contraindication(contraindication) if contraindication else Contraindication.none
+    except ValueError as err:
+        raise InputError("contraindication_invalid", f"contraindication: {contraindication!r} is not absolute or relative", field="contraindication", value=contraindication) from err
+
+    return CallInput(
+        lat=lat_value,
+        lon=lon_value,
+        commune=found,
+        located_by_commune=by_commune,
+        at=call_time,
+        onset=onset_time,
+        patient=PatientFlags(age_years=age_years, cardiogenic_shock=bool(shock), resuscitated_arrest=bool(arrest), contraindication=flag),
+        lang=lang,
+    )
+
+
+def _parse_when(value: str | datetime, field: str, timezone) -> ParsedTime:
+    if isinstance(value, datetime):
+        return localize(value, field, timezone)
+    return parse_time(value, field, timezone)

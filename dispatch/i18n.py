@@ -1,0 +1,56 @@
+"""The translation catalogue: one YAML file of texts in French and English."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from geodata.errors import ResurcorError
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+
+@cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """Return the catalogue, read once from the package."""
+    text = resources.files("dispatch").joinpath("catalogue.yaml").read_text(encoding="utf-8")
+    entries = yaml.safe_load(text)
+    for key, entry in entries.items():
+        missing = [lang for lang in LANGUAGES if lang not in entry]
+        if missing:
+            raise ValueError(f"catalogue entry {key!r} lacks the languages {missing}")
+    return entries
+
+
+def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+    """Return the text of ``key`` in ``lang`` with its placeholders filled.
+
+    An unknown key returns the key itself and logs it, so a missing text shows up in
+    the answer instead of breaking it.
+    """
+    entry = catalogue().get(key)
+    if entry is None:
+        logger.error("missing catalogue entry %r", key)
+        return key
+    template = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError) as err:
+        logger.error("catalogue entry %r cannot be filled with %s: %s", key, sorted(params), err)
+        return template
+
+
+def error_text(error: ResurcorError, lang: str) -> str:
+    """Return the message of a project error in ``lang``; fall back to its English text."""
+    key = f"error.{error.code}"
+    if key not in catalogue():
+        return str(error)
+    params = {"field": error.field, **error.params}
+    return translate(key, lang, **params)

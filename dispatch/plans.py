@@ -1,0 +1,170 @@
+"""Candidate plans of a call: for each cath lab and transport mode, the chain of intervals.
+
+A plan's chain starts at the call: regulation decision to SMUR departure, SMUR drive to
+the patient, first medical contact to diagnosis (the ECG read), then either on-scene
+work-up, transport and door-to-wire for primary PCI, or the fibrinolytic bolus before the
+transfer. Intervals are whole minutes; totals are sums of the displayed intervals so that
+a physician can add them up and find the same figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from geodata.network import RoadNetwork
+from routing.router import RoadRouter, SnappedSite
+from routing.snap import Snap
+from routing.trees import TreeSet
+
+
+class TransportMode(StrEnum):
+    ROAD = "road"
+    HELICOPTER = "helicopter"
+
+
+# Interval names, in chain order. Air plans will add their own (activation, flight legs).
+DISPATCH = "dispatch"
+SMUR_TO_PATIENT = "smur_to_patient"
+FMC_TO_DIAGNOSIS = "fmc_to_diagnosis"
+DIAGNOSIS_TO_BOLUS = "diagnosis_to_bolus"
+ON_SCENE = "on_scene"
+TRANSPORT = "transport"
+DOOR_TO_WIRE = "door_to_wire"
+
+CALL_TO_DIAGNOSIS_STEPS = (DISPATCH, SMUR_TO_PATIENT, FMC_TO_DIAGNOSIS)
+DIAGNOSIS_TO_WIRE_STEPS = (ON_SCENE, TRANSPORT, DOOR_TO_WIRE)
+
+
+def whole_minutes(seconds: float) -> int:
+    """Round seconds to the nearest whole minute, halves up."""
+    return int(np.floor(seconds / 60.0 + 0.5))
+
+
+@dataclass(frozen=True)
+class ChainParameters:
+    """The profile's time-chain parameters, as plain numbers (minutes unless named)."""
+
+    dispatch_delay_min: float
+    fmc_to_diagnosis_min: float
+    on_scene_pci_min: float
+    on_scene_lysis_min: float
+    lysis_bolus_max_min: float
+    emergency_time_factor: float
+    off_road_speed_kmh: float
+    off_road_detour_factor: float
+
+    def off_road_s(self, distance_m: float) -> float:
+        """Seconds to cover the gap between a point and its snapped road node."""
+        return distance_m * self.off_road_detour_factor / (self.off_road_speed_kmh / 3.6)
+
+
+@dataclass(frozen=True)
+class SmurLeg:
+    base: SnappedSite
+    drive_s: float
+    drive_m: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One way to bring the patient to one cath lab."""
+
+    destination: SnappedSite
+    mode: TransportMode
+    chain_min: dict[str, int]
+    transport_km: float
+    smur: SmurLeg | None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def call_to_diagnosis_min(self) -> int:
+        return sum(self.chain_min[k] for k in CALL_TO_DIAGNOSIS_STEPS)
+
+    @property
+    def diagnosis_to_wire_min(self) -> int:
+        return sum(self.chain_min[k] for k in DIAGNOSIS_TO_WIRE_STEPS)
+
+    @property
+    def call_to_wire_min(self) -> int:
+        return self.call_to_diagnosis_min + self.diagnosis_to_wire_min
+
+
+def nearest_smur(router: RoadRouter, trees: TreeSet, patient: Snap, params: ChainParameters) -> SmurLeg | None:
+    """Return the SMUR base with the shortest emergency drive to the patient, or None if none reaches."""
+    forward = trees.from_bases
+    times = forward.time_s[:, patient.node].astype(np.float64)
+    if not np.isfinite(times).any():
+        return None
+    best = int(np.argmin(times))
+    base = router.bases[forward.root_ids[best]]
+    drive_s = times[best] * params.emergency_time_factor + params.off_road_s(base.snap.distance_m) + params.off_road_s(patient.distance_m)
+    return SmurLeg(base=base, drive_s=float(drive_s), drive_m=float(forward.dist_m[best, patient.node]))
+
+
+def road_plans(
+    router: RoadRouter, trees: TreeSet, patient: Snap, smur: SmurLeg | None, params: ChainParameters
+) -> list[Plan]:
+    """Return one road plan per reachable cath lab, fastest diagnosis-to-wire first."""
+    reverse = trees.to_destinations
+    times = reverse.time_s[:, patient.node]
+    dists = reverse.dist_m[:, patient.node]
+    smur_min = whole_minutes(smur.drive_s) if smur else 0
+
+    plans = []
+    for row, site_id in enumerate(reverse.root_ids):
+        if not np.isfinite(times[row]):
+            continue
+        lab = router.destinations[site_id]
+        transport_s = float(times[row]) * params.emergency_time_factor + params.off_road_s(patient.distance_m) + params.off_road_s(lab.snap.distance_m)
+        door_to_wire = lab.site.cath_lab.door_to_wire_min.value
+        chain = {
+            DISPATCH: round(params.dispatch_delay_min),
+            SMUR_TO_PATIENT: smur_min,
+            FMC_TO_DIAGNOSIS: round(params.fmc_to_diagnosis_min),
+            ON_SCENE: round(params.on_scene_pci_min),
+            TRANSPORT: whole_minutes(transport_s),
+            DOOR_TO_WIRE: round(door_to_wire),
+        }
+        plans.append(
+            Plan(destination=lab, mode=TransportMode.ROAD, chain_min=chain, transport_km=float(dists[row]) / 1000.0, smur=smur)
+        )
+    plans.sort(key=lambda p: (p.diagnosis_to_wire_min, p.destination.site.id))
+    return plans
+
+
+def lysis_plan(pci_plan: Plan, params: ChainParameters) -> Plan:
+    """Return the fibrinolysis-then-transfer variant of a PCI plan to the same centre.
+
+    The bolus is given on scene within the profile's limit after diagnosis, the on-scene
+    time grows to the lysis value, and the transfer ends at the PCI centre's door: the
+    angiography follows 2-24 h later, so no door-to-wire interval is counted.
+    """
+    chain = dict(pci_plan.chain_min)
+    chain[DIAGNOSIS_TO_BOLUS] = round(params.lysis_bolus_max_min)
+    chain[ON_SCENE] = round(params.on_scene_lysis_min)
+    chain[DOOR_TO_WIRE] = 0
+    ordered = {k: chain[k] for k in (DISPATCH, SMUR_TO_PATIENT, FMC_TO_DIAGNOSIS, DIAGNOSIS_TO_BOLUS, ON_SCENE, TRANSPORT, DOOR_TO_WIRE)}
+    return Plan(
+        destination=pci_plan.destination,
+        mode=pci_plan.mode,
+        chain_min=ordered,
+        transport_km=pci_plan.transport_km,
+        smur=pci_plan.smur,
+    )
+
+
+def route_polyline(network: RoadNetwork, nodes: list[int]) -> list[tuple[float, float]]:
+    """Return the (lon, lat) polyline along a node path, using each edge's geometry."""
+    if len(nodes) < 2:
+        return [(float(network.node_lon[n]), float(network.node_lat[n])) for n in nodes]
+    keys = network.edge_from.astype(np.int64) * network.node_count + network.edge_to
+    path = np.asarray(nodes, dtype=np.int64)
+    edge_index = np.searchsorted(keys, path[:-1] * network.node_count + path[1:])
+    points: list[tuple[float, float]] = []
+    for edge in edge_index.tolist():
+        geometry = network.edge_geometry(edge)
+        points.extend(geometry if not points else geometry[1:])
+    return points

@@ -1,0 +1,297 @@
+"""The recommendation: plans for every cath lab, the profile's rules, and the explained answer.
+
+The answer is a plain dict, identical for the command line and the HTTP API: JSON keys
+in English, texts in the caller's language.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import shapely
+
+from geodata.errors import InputError, OutsideRegionError
+from routing.snap import Snap
+from protocols import DecisionInput, PciPlanTimes, Strategy, decide
+from dispatch.calls import CallInput
+from dispatch.i18n import translate
+from dispatch.plans import (
+    CALL_TO_DIAGNOSIS_STEPS,
+    ChainParameters,
+    Plan,
+    lysis_plan,
+    nearest_smur,
+    road_plans,
+)
+from dispatch.service import ServiceContext
+from dispatch.timeparse import minutes_between
+
+logger = logging.getLogger(__name__)
+
+# The distance between a given point and the centre of the commune also given, above
+# which the answer warns that the two may not describe the same place.
+COMMUNE_MISMATCH_KM = 15.0
+
+
+def chain_parameters(context: ServiceContext) -> ChainParameters:
+    chain = context.profile.chain
+    return ChainParameters(
+        dispatch_delay_min=chain["dispatch_delay_min"].value,
+        fmc_to_diagnosis_min=chain["fmc_to_diagnosis_min"].value,
+        on_scene_pci_min=chain["on_scene_pci_min"].value,
+        on_scene_lysis_min=chain["on_scene_lysis_min"].value,
+        lysis_bolus_max_min=context.profile.thresholds["lysis_bolus_max_min"].value,
+        emergency_time_factor=chain["emergency_time_factor"].value,
+        off_road_speed_kmh=chain["off_road_speed_kmh"].value,
+        off_road_detour_factor=chain["off_road_detour_factor"].value,
+    )
+
+
+def _delay_threshold(context: ServiceContext) -> float | None:
+    """Return the profile's PCI delay threshold shown beside the diagnosis-to-wire time."""
+    thresholds = context.profile.thresholds
+    for key in ("pci_delay_max_min", "fmc_to_wire_max_min"):
+        if key in thresholds:
+            return thresholds[key].value
+    return None
+
+
+def _warning(code: str, lang: str, **params: Any) -> dict[str, Any]:
+    return {"code": code, "text": translate(f"warning.{code}", lang, **params), **params}
+
+
+def _site_json(plan: Plan) -> dict[str, Any]:
+    site = plan.destination.site
+    return {"id": site.id, "finess": site.finess, "name": site.name, "lat": site.lat, "lon": site.lon}
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "destination": _site_json(plan),
+        "transport": plan.mode.value,
+        "diagnosis_to_wire_min": plan.diagnosis_to_wire_min,
+        "call_to_wire_min": plan.call_to_wire_min,
+        "transport_min": plan.chain_min["transport"],
+        "transport_km": round(plan.transport_km, 1),
+        "door_to_wire_min": plan.chain_min["door_to_wire"],
+        "chain_min": plan.chain_min,
+    }
+
+
+def locate(context: ServiceContext, call: CallInput):
+    """Snap the call's point to the network; raise OutsideRegionError outside the region or coverage."""
+    region = context.region
+    if not region.contains(call.lon, call.lat):
+        raise OutsideRegionError(
+            "outside_region",
+            f"the point ({call.lat}, {call.lon}) is outside the region {region.id}",
+            field="lat",
+            lat=call.lat,
+            lon=call.lon,
+            region=region.name.get(call.lang, region.id),
+        )
+    if call.located_by_commune and call.commune is not None:
+        snap = _snap_in_commune(context, call)
+        if snap is not None:
+            return snap
+    snap = context.router.snap_point(call.lon, call.lat)
+    if snap.distance_m > context.max_snap_m:
+        raise OutsideRegionError(
+            "too_far_from_network",
+            f"the point ({call.lat}, {call.lon}) is {snap.distance_m:.0f} m from the road network",
+            field="lat",
+            lat=call.lat,
+            lon=call.lon,
+            distance_m=round(snap.distance_m),
+            max_m=round(context.max_snap_m),
+        )
+    return snap
+
+
+def _snap_in_commune(context: ServiceContext, call: CallInput) -> Snap | None:
+    """Join a call located by commune name to the network inside that commune.
+
+    The commune's point is only a representative point of its area (often on a slope
+    above the town), so the nearest usable node inside the commune polygon stands for
+    the patient and no off-road leg is charged. Returns None when the commune has no
+    polygon, the network uses another CRS, or no usable node lies inside it.
+    """
+    network = context.network
+    if network.crs != context.region.crs:
+        return None
+    polygon = context.region.commune_polygon(call.commune.insee)
+    if polygon is None:
+        return None
+    candidates = context.router.snapper.candidates
+    inside = candidates[shapely.contains_xy(polygon, network.node_x[candidates], network.node_y[candidates])]
+    if inside.size == 0:
+        return None
+    x, y = context.region.project(call.lon, call.lat)
+    distances = np.hypot(network.node_x[inside] - x, network.node_y[inside] - y)
+    return Snap(node=int(inside[np.argmin(distances)]), distance_m=0.0)
+
+
+def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
+    """Compute the recommendation of one call."""
+    lang = call.lang
+    params = chain_parameters(context)
+    snap = locate(context, call)
+    call_time = call.at.value
+    scenario = context.router.scenario_for(call_time.astimezone(context.region.timezone).date())
+    trees = context.router.tree_set(scenario)
+
+    # Plans: the nearest SMUR base reaches the patient, then one road plan per cath lab.
+    smur = nearest_smur(context.router, trees, snap, params)
+    plans = road_plans(context.router, trees, snap, smur, params)
+    fastest = plans[0] if plans else None
+
+    # Symptom duration at the anticipated diagnosis and first medical contact.
+    call_to_fmc = (fastest.chain_min["dispatch"] + fastest.chain_min["smur_to_patient"]) if fastest else 0
+    call_to_diagnosis = sum(fastest.chain_min[k] for k in CALL_TO_DIAGNOSIS_STEPS) if fastest else 0
+    symptom_at_diagnosis = symptom_at_fmc = None
+    if call.onset is not None:
+        onset_to_call = minutes_between(call.onset.value, call_time)
+        symptom_at_diagnosis = round(onset_to_call + call_to_diagnosis)
+        symptom_at_fmc = round(onset_to_call + call_to_fmc)
+
+    decision = decide(
+        DecisionInput(
+            symptom_min_at_diagnosis=symptom_at_diagnosis,
+            symptom_min_at_fmc=symptom_at_fmc,
+            patient=call.patient,
+            fastest_pci=PciPlanTimes(
+                plan_id=f"{fastest.destination.site.id}/{fastest.mode.value}",
+                diagnosis_to_wire_min=fastest.diagnosis_to_wire_min,
+                fmc_to_wire_min=fastest.diagnosis_to_wire_min + fastest.chain_min["fmc_to_diagnosis"],
+            )
+            if fastest
+            else None,
+        ),
+        context.profile,
+    )
+
+    chosen = fastest
+    if fastest is not None and decision.strategy == Strategy.fibrinolysis_then_transfer:
+        chosen = lysis_plan(fastest, params)
+
+    warnings = _warnings(context, call, snap, scenario.closed_count, smur, chosen, decision.warnings)
+    answer: dict[str, Any] = {
+        "strategy": decision.strategy.value,
+        "strategy_text": translate(f"strategy.{decision.strategy.value}", lang),
+        "destination": _site_json(chosen) if chosen else None,
+        "transport": chosen.mode.value if chosen else None,
+        "chain_min": chosen.chain_min if chosen else {},
+        "diagnosis_to_wire_min": fastest.diagnosis_to_wire_min if fastest else None,
+        "threshold_min": _delay_threshold(context),
+        "call_to_wire_min": fastest.call_to_wire_min if fastest else None,
+        "lysis_dose": decision.lysis_dose.value if decision.lysis_dose else None,
+        "timeline": _timeline(call_time, chosen, context) if chosen else {},
+        "smur": {
+            "id": smur.base.site.id,
+            "name": smur.base.site.smur_base.name or smur.base.site.name,
+            "drive_min": chosen.chain_min["smur_to_patient"] if chosen else None,
+            "drive_km": round(smur.drive_m / 1000.0, 1),
+        }
+        if smur
+        else None,
+        "alternatives": [_plan_json(p) for p in plans],
+        "rules": [
+            {"id": r.rule_id, "text": r.text(lang), "values": dict(r.values), "source": r.source} for r in decision.rules
+        ],
+        "warnings": warnings,
+        "patient": {
+            "lat": call.lat,
+            "lon": call.lon,
+            "commune": {"insee": call.commune.insee, "name": call.commune.name} if call.commune else None,
+            "snap_distance_m": round(snap.distance_m),
+            "onset": call.onset.value.isoformat() if call.onset else None,
+            "at": call_time.isoformat(),
+            "symptom_min_at_diagnosis": symptom_at_diagnosis,
+            "age_years": call.patient.age_years,
+            "cardiogenic_shock": call.patient.cardiogenic_shock,
+            "resuscitated_arrest": call.patient.resuscitated_arrest,
+            "contraindication": call.patient.contraindication.value,
+        },
+        "network": {
+            "source": context.network.source.kind,
+            "name": context.network.source.name,
+            "version": context.network.version,
+            "approximate": context.network.source.approximate,
+            "built_at": context.network.built_at.isoformat(),
+            "scenario": scenario.description,
+        },
+        "profile": {"name": decision.profile, "version": decision.profile_version},
+        "sites_version": context.region.sites.version,
+        "lang": lang,
+    }
+    logger.info(
+        "recommendation: %s to %s by %s, diagnosis to wire %s min",
+        answer["strategy"], answer["destination"]["id"] if chosen else None, answer["transport"], answer["diagnosis_to_wire_min"],
+    )
+    return answer
+
+
+def _timeline(call_time: datetime, plan: Plan, context: ServiceContext) -> dict[str, str]:
+    """Return the estimated clock time of each step, in the region's timezone."""
+    timezone = context.region.timezone
+    chain = plan.chain_min
+    moments = {"call": 0}
+    elapsed = chain["dispatch"]
+    moments["smur_departure"] = elapsed
+    elapsed += chain["smur_to_patient"]
+    moments["first_medical_contact"] = elapsed
+    elapsed += chain["fmc_to_diagnosis"]
+    moments["diagnosis"] = elapsed
+    if "diagnosis_to_bolus" in chain:
+        moments["bolus"] = elapsed + chain["diagnosis_to_bolus"]
+    elapsed += chain["on_scene"]
+    moments["scene_departure"] = elapsed
+    elapsed += chain["transport"]
+    moments["arrival"] = elapsed
+    if chain.get("door_to_wire"):
+        moments["wire"] = elapsed + chain["door_to_wire"]
+    start = call_time.astimezone(UTC)
+    return {name: (start + timedelta(minutes=m)).astimezone(timezone).isoformat(timespec="minutes") for name, m in moments.items()}
+
+
+def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings) -> list[dict[str, Any]]:
+    lang = call.lang
+    warnings = []
+    network = context.network
+    if network.source.approximate:
+        warnings.append(_warning("network_approximate", lang))
+    age_days = (datetime.now(UTC) - network.built_at).days
+    if age_days > context.settings.network_max_age_days:
+        warnings.append(_warning("network_old", lang, days=age_days, date=network.built_at.date().isoformat()))
+    for name, parsed in (("at", call.at), ("onset", call.onset)):
+        if parsed is not None and parsed.assumed_local:
+            warnings.append(_warning("time_assumed_local", lang, field=name, timezone=context.region.timezone.key, value=parsed.value.isoformat()))
+    for code in decision_warnings:
+        warnings.append(_warning(str(code), lang))
+    if call.located_by_commune:
+        warnings.append(_warning("located_by_commune", lang, commune=call.commune.name, insee=call.commune.insee))
+    if snap.distance_m > context.warn_snap_m:
+        warnings.append(_warning("snap_far", lang, distance_m=round(snap.distance_m)))
+    if call.commune is not None and not call.located_by_commune:
+        x0, y0 = context.region.project(call.lon, call.lat)
+        x1, y1 = context.region.project(call.commune.lon, call.commune.lat)
+        distance_km = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 / 1000
+        if distance_km > COMMUNE_MISMATCH_KM:
+            warnings.append(_warning("commune_far", lang, distance_km=round(distance_km), commune=call.commune.name))
+    if smur is None:
+        warnings.append(_warning("no_smur_reachable", lang))
+    if closed_count:
+        warnings.append(_warning("roads_closed", lang, count=closed_count))
+    if chosen is not None:
+        lab = chosen.destination.site.cath_lab
+        unverified = [name for name, fact in (("pci_24_7", lab.pci_24_7), ("door_to_wire_min", lab.door_to_wire_min)) if not fact.verified]
+        if unverified:
+            warnings.append(_warning("unverified_destination", lang, name=chosen.destination.site.name, facts=", ".join(unverified)))
+    warnings.append(_warning("air_not_assessed", lang))
+    return warnings
+
+
+__all__ = ["recommend", "locate", "chain_parameters", "InputError"]

@@ -1,0 +1,63 @@
+"""Plain-text rendering of an answer for the terminal, in the answer's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.i18n import translate
+
+
+def render_text(answer: dict[str, Any], lang: str) -> str:
+    """Return the answer as a few aligned lines a regulator reads in seconds."""
+    t = lambda key, **params: translate(key, lang, **params)  # noqa: E731
+    lines = [t("label.title"), ""]
+
+    lines.append(f"{t('label.strategy')}: {answer['strategy_text'].upper()}")
+    destination = answer["destination"]
+    if destination:
+        finess = f" (FINESS {destination['finess']})" if destination.get("finess") else ""
+        lines.append(f"{t('label.destination')}: {destination['name']}{finess}")
+        lines.append(f"{t('label.transport')}: {t('transport.' + answer['transport'])}")
+    if answer["diagnosis_to_wire_min"] is not None:
+        lines.append(
+            f"{t('label.diagnosis_to_wire')}: {answer['diagnosis_to_wire_min']} min "
+            f"({t('label.threshold')} {answer['threshold_min']:g} min) · {t('label.call_to_wire')}: {answer['call_to_wire_min']} min"
+        )
+    if answer["smur"]:
+        lines.append(f"{t('label.smur')}: {answer['smur']['name']} ({answer['smur']['drive_min']} min, {answer['smur']['drive_km']} km)")
+
+    patient = answer["patient"]
+    commune = f" · {patient['commune']['name']} ({patient['commune']['insee']})" if patient["commune"] else ""
+    symptoms = patient["symptom_min_at_diagnosis"]
+    symptoms_text = f"{symptoms} min" if symptoms is not None else t("label.onset_unknown")
+    lines.append(
+        f"{t('label.patient')}: {patient['lat']:.5f}, {patient['lon']:.5f}{commune} · "
+        f"{t('label.snap', distance_m=patient['snap_distance_m'])} · {t('label.symptoms')}: {symptoms_text}"
+    )
+
+    lines += ["", t("label.chain")]
+    for name, minutes in answer["chain_min"].items():
+        lines.append(f"  {t('chain.' + name):<48} {minutes:>4}")
+    timeline = answer.get("timeline") or {}
+    if timeline:
+        lines.append("  " + " → ".join(f"{name} {value[11:16]}" for name, value in timeline.items()))
+
+    lines += ["", t("label.alternatives")]
+    for plan in answer["alternatives"]:
+        lines.append(
+            f"  {plan['diagnosis_to_wire_min']:>4} min  {t('transport.' + plan['transport']):<14} "
+            f"{plan['destination']['name']}  ({plan['transport_min']} min, {plan['transport_km']} km)"
+        )
+
+    lines += ["", t("label.rules")]
+    for rule in answer["rules"]:
+        lines.append(f"  [{rule['id']}] {rule['text']}")
+        lines.append(f"      {t('label.source')}: {rule['source']}")
+
+    if answer["warnings"]:
+        lines += ["", t("label.warnings")]
+        lines += [f"  ! {w['text']}" for w in answer["warnings"]]
+
+    network = answer["network"]
+    lines += ["", f"{t('label.network')}: {network['source']} {network['name']} {network['version']} · {network['scenario']}"]
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""The loaded service: region, network, router and protocol profile, built once at start-up."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pyproj import Transformer
+
+from geodata.network import RoadNetwork, load_network
+from geodata.region import Region, load_region
+from protocols import Profile, load_profile
+from routing.router import RoadRouter
+from dispatch.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def network_cache_dir(settings: Settings) -> Path:
+    return settings.cache_dir / "network"
+
+
+def trees_cache_dir(settings: Settings) -> Path:
+    return settings.cache_dir / "trees"
+
+
+@dataclass(eq=False)
+class ServiceContext:
+    """Everything a recommendation reads; shared read-only by every request."""
+
+    settings: Settings
+    region: Region
+    network: RoadNetwork
+    router: RoadRouter
+    profile: Profile
+    loaded_at: datetime
+
+    @property
+    def network_kind(self) -> str:
+        return "skeleton" if self.network.source.kind == "skeleton" else "osm"
+
+    @property
+    def max_snap_m(self) -> float:
+        return self.region.max_snap_m[self.network_kind]
+
+    @property
+    def warn_snap_m(self) -> float:
+        return self.region.warn_snap_m[self.network_kind]
+
+
+def load_context(settings: Settings, *, warm: bool = True) -> ServiceContext:
+    """Load the region, the cached network and the profile; raise CacheError when the cache is missing or stale.
+
+    With ``warm`` the trees of today's scenario are computed (or read from disk) now,
+    so that the first call does not pay for them.
+    """
+    started = time.perf_counter()
+    region = load_region(settings.region_dir, settings.data_dir)
+    network = load_network(network_cache_dir(settings))
+    profile = load_profile(settings.profile or region.profile)
+    to_network = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
+    kind = "skeleton" if network.source.kind == "skeleton" else "osm"
+    router = RoadRouter(
+        network, region.sites, to_network.transform, cache_dir=trees_cache_dir(settings), warn_snap_m=region.warn_snap_m[kind]
+    )
+    context = ServiceContext(
+        settings=settings, region=region, network=network, router=router, profile=profile, loaded_at=datetime.now(UTC)
+    )
+    if warm:
+        today = datetime.now(region.timezone).date()
+        router.tree_set(router.scenario_for(today))
+    logger.info(
+        "service ready: region %s, network %s (%s, %d nodes), profile %s, in %.2f s",
+        region.id, network.version, network.source.kind, network.node_count, profile.name, time.perf_counter() - started,
+    )
+    return context

@@ -1,0 +1,123 @@
+"""Communes of a region: INSEE code, name, population and a representative point.
+
+Search by name ignores case, accents, hyphens and apostrophes, so that a regulator
+typing ``val disere`` finds Val-d'Isère.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from geodata.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def fold_name(text: str) -> str:
+    """Return ``text`` lower-cased, without accents, with every separator turned into one space."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    ascii_text = ascii_text.replace("œ", "oe").replace("æ", "ae")
+    return _NON_ALNUM.sub(" ", ascii_text).strip()
+
+
+def _squash(text: str) -> str:
+    return fold_name(text).replace(" ", "")
+
+
+@dataclass(frozen=True)
+class Commune:
+    insee: str
+    name: str
+    departement: str
+    population: int
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class CommuneIndex:
+    """Communes with a name index; ``search`` ranks exact, then prefix, then substring matches."""
+
+    communes: tuple[Commune, ...]
+    _squashed: tuple[str, ...]
+
+    @classmethod
+    def from_communes(cls, communes: list[Commune]) -> CommuneIndex:
+        return cls(communes=tuple(communes), _squashed=tuple(_squash(c.name) for c in communes))
+
+    def by_insee(self, insee: str) -> Commune | None:
+        for commune in self.communes:
+            if commune.insee == insee:
+                return commune
+        return None
+
+    def search(self, query: str, limit: int = 10) -> list[Commune]:
+        """Return the communes whose name matches ``query``, best first.
+
+        Exact matches come first, then names starting with the query, then names
+        containing it; within a rank the most populated commune comes first. The
+        comparison ignores case, accents and every separator, with "st"/"ste" read as
+        "saint"/"sainte".
+        """
+        needle = _squash(_expand_saint(query))
+        if not needle:
+            return []
+        ranked: list[tuple[int, int, Commune]] = []
+        for squashed, commune in zip(self._squashed, self.communes, strict=True):
+            if squashed == needle:
+                rank = 0
+            elif squashed.startswith(needle):
+                rank = 1
+            elif needle in squashed:
+                rank = 2
+            else:
+                continue
+            ranked.append((rank, -commune.population, commune))
+        ranked.sort(key=lambda item: (item[0], item[1]))
+        return [commune for _, _, commune in ranked[:limit]]
+
+
+def _expand_saint(query: str) -> str:
+    words = fold_name(query).split(" ")
+    expanded = {"st": "saint", "ste": "sainte"}
+    return " ".join(expanded.get(w, w) for w in words)
+
+
+def load_communes(path: Path, departements: set[str] | None = None) -> CommuneIndex:
+    """Load a communes CSV (code_insee, nom, departement, population, lat, lon)."""
+    required = {"code_insee", "nom", "departement", "population", "lat", "lon"}
+    communes = []
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = required - set(reader.fieldnames or [])
+            if missing:
+                raise DataError("communes_invalid", f"the communes file {path} lacks the columns {sorted(missing)}", field=str(path))
+            for line, row in enumerate(reader, start=2):
+                if departements and row["departement"] not in departements:
+                    continue
+                try:
+                    communes.append(
+                        Commune(
+                            insee=row["code_insee"],
+                            name=row["nom"],
+                            departement=row["departement"],
+                            population=int(row["population"]),
+                            lat=float(row["lat"]),
+                            lon=float(row["lon"]),
+                        )
+                    )
+                except ValueError as err:
+                    raise DataError("communes_invalid", f"invalid row {line} of {path}: {err}", field=str(path)) from err
+    except OSError as err:
+        raise DataError("communes_invalid", f"cannot read the communes file {path}: {err}", field=str(path)) from err
+    logger.info("communes %s: %d communes", path.name, len(communes))
+    return CommuneIndex.from_communes(communes)

@@ -1,0 +1,1 @@
+"""Travel times by road (precomputed shortest-path trees) and, later, by air."""
