@@ -7,12 +7,14 @@ Errors are JSON ``{"error": {"code", "field", "message"}}``: 422 for an invalid 
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import Response
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from geodata.errors import CacheError, InputError, ResurcorError
@@ -23,6 +25,15 @@ from dispatch.service import ServiceContext, load_context
 from dispatch.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+class JSONBytes(Response):
+    """A JSON response serialised with orjson: answers are plain dicts, and orjson is the fastest encoder."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 class RecommendationRequest(BaseModel):
@@ -54,8 +65,8 @@ def _request_lang(request: Request, body_lang: str | None = None) -> str:
     return request.app.state.settings.lang
 
 
-def _error(status: int, code: str, field: str | None, message: str) -> ORJSONResponse:
-    return ORJSONResponse(status_code=status, content={"error": {"code": code, "field": field, "message": message}})
+def _error(status: int, code: str, field: str | None, message: str) -> JSONBytes:
+    return JSONBytes(status_code=status, content={"error": {"code": code, "field": field, "message": message}})
 
 
 def _validation_message(error: dict[str, Any], lang: str) -> tuple[str, str, str]:
@@ -73,41 +84,43 @@ def _validation_message(error: dict[str, Any], lang: str) -> tuple[str, str, str
 
 def create_app(settings: Settings, context: ServiceContext | None = None) -> FastAPI:
     """Return the application; ``context`` is loaded at start-up when not given."""
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        if app.state.context is None:
+            app.state.context = load_context(settings)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="resurcor",
         version="0.1.0",
         description="STEMI reperfusion decision support: primary PCI or prehospital fibrinolysis, destination and transport. The physician decides.",
-        default_response_class=ORJSONResponse,
+        default_response_class=JSONBytes,
     )
     app.state.settings = settings
     app.state.context = context
 
-    @app.on_event("startup")
-    def _load() -> None:  # noqa: ANN202
-        if app.state.context is None:
-            app.state.context = load_context(settings)
-
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONBytes:
         lang = _request_lang(request)
         field, code, message = _validation_message(exc.errors()[0], lang)
         return _error(422, code, field, message)
 
     @app.exception_handler(InputError)
-    async def _input(request: Request, exc: InputError) -> ORJSONResponse:
+    async def _input(request: Request, exc: InputError) -> JSONBytes:
         return _error(422, exc.code, exc.field, error_text(exc, getattr(request.state, "lang", _request_lang(request))))
 
     @app.exception_handler(CacheError)
-    async def _cache(request: Request, exc: CacheError) -> ORJSONResponse:
+    async def _cache(request: Request, exc: CacheError) -> JSONBytes:
         return _error(503, exc.code, None, error_text(exc, _request_lang(request)))
 
     @app.exception_handler(ResurcorError)
-    async def _other(request: Request, exc: ResurcorError) -> ORJSONResponse:
+    async def _other(request: Request, exc: ResurcorError) -> JSONBytes:
         logger.error("request failed: %s", exc)
         return _error(500, exc.code, exc.field, error_text(exc, _request_lang(request)))
 
     @app.post("/api/v1/recommendations", summary="Recommend a reperfusion strategy, destination and transport")
-    def create_recommendation(body: RecommendationRequest, request: Request) -> ORJSONResponse:
+    def create_recommendation(body: RecommendationRequest, request: Request) -> JSONBytes:
         lang = _request_lang(request, body.lang)
         request.state.lang = lang
         context: ServiceContext = request.app.state.context
@@ -125,7 +138,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
             contraindication=body.contraindication,
             lang=lang,
         )
-        return ORJSONResponse(recommend(context, call))
+        return JSONBytes(recommend(context, call))
 
     @app.get("/api/v1/health", summary="Service state: network source and cache version")
     def health(request: Request) -> dict[str, Any]:

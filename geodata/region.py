@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyproj import CRS, Transformer
 from shapely.geometry import shape
-from shapely.ops import transform as shapely_transform, unary_union
+from shapely.ops import unary_union
 
 from geodata.communes import CommuneIndex, load_communes
 from geodata.errors import DataError
@@ -107,7 +107,7 @@ class Region:
             wanted = {c.insee for c in self.communes.communes}
             features = _read_geojson(self.communes_polygons_path)["features"]
             cached = {
-                f["properties"]["code_insee"]: shapely_transform(self.to_projected.transform, shape(f["geometry"]))
+                f["properties"]["code_insee"]: _project_geometry(self.to_projected, shape(f["geometry"]))
                 for f in features
                 if f["properties"].get("code_insee") in wanted
             }
@@ -118,6 +118,10 @@ class Region:
         """True when the point lies inside the boundary widened by its margin."""
         x, y = self.project(lon, lat)
         return bool(shapely.contains_xy(self.boundary, x, y))
+
+
+def _project_geometry(transformer: Transformer, geometry: shapely.Geometry) -> shapely.Geometry:
+    return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
 def _read_geojson(path: Path) -> dict:
@@ -164,7 +168,7 @@ def load_region(region_dir: Path, data_dir: Path) -> Region:
     if not selected:
         raise DataError("region_invalid", f"no boundary feature has {model.boundary.property} in {model.boundary.values}", field="boundary.values")
     boundary_wgs84 = unary_union(selected)
-    boundary = shapely_transform(to_projected.transform, boundary_wgs84)
+    boundary = _project_geometry(to_projected, boundary_wgs84)
     if model.boundary.margin_m:
         boundary = boundary.buffer(model.boundary.margin_m)
     shapely.prepare(boundary)

@@ -1,0 +1,133 @@
+"""End-to-end recommendations on the region's network, sites and profile."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from geodata.errors import InputError, OutsideRegionError
+from dispatch.calls import parse_call
+from dispatch.recommend import recommend
+
+NOW = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+STRATEGIES = {"primary_pci", "fibrinolysis_then_transfer", "pci_centre_no_lysis", "no_emergency_reperfusion"}
+
+
+def _answer(context, **fields):
+    fields.setdefault("now", NOW)
+    return recommend(context, parse_call(context.region, **fields))
+
+
+def test_grenoble_primary_pci_in_grenoble(context):
+    answer = _answer(context, commune="Grenoble", onset="2026-12-04T17:00+01:00", at="2026-12-04T18:00+01:00")
+    assert answer["strategy"] == "primary_pci"
+    assert answer["destination"]["id"] in {"grenoble-chu-nord", "grenoble-clinique-belledonne"}
+    assert answer["transport"] == "road"
+    assert 30 <= answer["diagnosis_to_wire_min"] <= 70
+
+
+def test_chamonix_reaches_a_cath_lab_within_two_hours(context):
+    answer = _answer(context, commune="chamonix", onset="2026-12-04T17:00+01:00", at="2026-12-04T18:00+01:00")
+    assert answer["strategy"] == "primary_pci"
+    assert answer["destination"]["id"] in {"annecy-change", "geneve-hug"}
+    assert 80 <= answer["diagnosis_to_wire_min"] <= 120
+
+
+def test_val_disere_in_winter_gets_lysis(context):
+    answer = _answer(context, commune="val disere", onset="2026-01-15T09:00+01:00", at="2026-01-15T10:00+01:00")
+    assert answer["strategy"] == "fibrinolysis_then_transfer"
+    assert answer["diagnosis_to_wire_min"] > 120
+    assert answer["chain_min"]["diagnosis_to_bolus"] <= 10
+    assert {r["id"] for r in answer["rules"]} >= {"reperfusion_window", "pci_delay_exceeded", "fibrinolysis"}
+
+
+def test_answer_has_every_documented_key(context):
+    answer = _answer(context, lat=45.1885, lon=5.7245, onset="2026-12-04T17:00+01:00")
+    for key in ("strategy", "destination", "transport", "chain_min", "diagnosis_to_wire_min", "alternatives", "rules", "warnings", "network"):
+        assert key in answer
+    assert answer["strategy"] in STRATEGIES
+    assert set(answer["destination"]) == {"id", "finess", "name", "lat", "lon"}
+    assert set(answer["chain_min"]) >= {"dispatch", "smur_to_patient", "fmc_to_diagnosis", "on_scene", "transport", "door_to_wire"}
+    assert answer["network"]["source"] == "skeleton"
+    assert all(rule["source"] for rule in answer["rules"])
+
+
+def test_chain_sums_to_diagnosis_to_wire(context):
+    answer = _answer(context, lat=45.1885, lon=5.7245, onset="2026-12-04T17:00+01:00")
+    chain = answer["chain_min"]
+    assert chain["on_scene"] + chain["transport"] + chain["door_to_wire"] == answer["diagnosis_to_wire_min"]
+
+
+def test_alternatives_sorted_fastest_first(context):
+    answer = _answer(context, lat=45.5646, lon=5.9178, onset="2026-12-04T17:00+01:00")
+    times = [a["diagnosis_to_wire_min"] for a in answer["alternatives"]]
+    assert times == sorted(times)
+    assert len(answer["alternatives"]) == len(context.region.sites.cath_labs)
+
+
+def test_skeleton_answer_warns_network_approximate(context):
+    answer = _answer(context, lat=45.1885, lon=5.7245, onset="2026-12-04T17:00+01:00")
+    assert "network_approximate" in {w["code"] for w in answer["warnings"]}
+
+
+def test_unknown_onset_warns(context):
+    answer = _answer(context, lat=45.1885, lon=5.7245)
+    assert "onset_unknown" in {w["code"] for w in answer["warnings"]}
+    assert answer["patient"]["symptom_min_at_diagnosis"] is None
+
+
+def test_naive_time_warns_assumed_local(context):
+    answer = _answer(context, lat=45.1885, lon=5.7245, onset="2026-12-04T17:00", at="2026-12-04T18:00")
+    codes = [w for w in answer["warnings"] if w["code"] == "time_assumed_local"]
+    assert {w["field"] for w in codes} == {"onset", "at"}
+    assert answer["patient"]["at"] == "2026-12-04T18:00:00+01:00"
+
+
+def test_english_texts(context):
+    answer = _answer(context, lat=45.1885, lon=5.7245, onset="2026-12-04T17:00+01:00", lang="en")
+    assert answer["strategy_text"] == "Primary PCI"
+    assert answer["rules"][0]["text"].isascii() or "min" in answer["rules"][0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [(46.2044, 6.1432), (45.7640, 4.8357), (48.8566, 2.3522)],
+)
+def test_point_outside_region_is_error(context, lat, lon):
+    with pytest.raises(OutsideRegionError) as caught:
+        _answer(context, lat=lat, lon=lon)
+    assert caught.value.code == "outside_region"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "code"),
+    [
+        ({"lat": "nan", "lon": 5.7}, "lat", "latitude_range"),
+        ({"lat": 45.2, "lon": "inf"}, "lon", "longitude_range"),
+        ({"lat": 95, "lon": 5.7}, "lat", "latitude_range"),
+        ({"lat": 45.2, "lon": -181}, "lon", "longitude_range"),
+        ({"lat": 45.2}, "lon", "field_missing"),
+        ({}, "lat", "location_missing"),
+        ({"commune": "Atlantis"}, "commune", "commune_unknown"),
+        ({"lat": 45.19, "lon": 5.72, "onset": "2026-12-04T20:00+01:00", "at": "2026-12-04T19:00+01:00"}, "onset", "onset_after_call"),
+        ({"lat": 45.19, "lon": 5.72, "age": 130}, "age", "age_range"),
+        ({"lat": 45.19, "lon": 5.72, "contraindication": "maybe"}, "contraindication", "contraindication_invalid"),
+    ],
+)
+def test_bad_input_names_field(context, fields, field, code):
+    with pytest.raises(InputError) as caught:
+        _answer(context, **fields)
+    assert caught.value.field == field
+    assert caught.value.code == code
+
+
+def test_shock_goes_to_pci_whatever_the_delay(context):
+    answer = _answer(context, commune="val disere", onset="2026-01-15T09:00+01:00", at="2026-01-15T10:00+01:00", shock=True)
+    assert answer["strategy"] == "primary_pci"
+    assert "cardiogenic_shock" in {r["id"] for r in answer["rules"]}
+
+
+def test_elderly_lysis_is_half_dose(context):
+    answer = _answer(context, commune="val disere", onset="2026-01-15T09:00+01:00", at="2026-01-15T10:00+01:00", age=80)
+    assert answer["lysis_dose"] == "half_dose_tenecteplase"
