@@ -52,5 +52,7 @@ def error_text(error: ResurcorError, lang: str) -> str:
     key = f"error.{error.code}"
     if key not in catalogue():
         return str(error)
-    params = {"field": error.field, **error.params}
+    # {detail} in a template takes the error's own English message, the only text that
+    # carries details such as a file position or a library's reason.
+    params = {"field": error.field, "detail": str(error), **error.params}
     return translate(key, lang, **params)
