@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--skeleton", nargs="?", const="", metavar="PATH", help="curated skeleton GeoJSON (default: the region's)")
     source.add_argument("--download", action="store_true", help="download the region (plus its margin) from OpenStreetMap with osmnx")
     build.add_argument("--crs", help="projected CRS for the network (default: the region's)")
+    build.add_argument("--if-stale", action="store_true", help="do nothing when the current cache is fresh and built from the same source")
 
     communes = commands.add_parser("communes", help="search communes by name")
     communes.add_argument("name")
@@ -135,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     except ResurcorError as err:
         print(f"resurcor: {error_text(err, lang)}", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:
+        # The reader (head, less) closed the pipe: stop quietly, as other commands do.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
     return EXIT_FAILURE
 
 
@@ -261,6 +267,9 @@ def _geodata_build(args: argparse.Namespace, settings: Settings) -> int:
 
     region = load_region(settings.region_dir, settings.data_dir)
     crs = args.crs or region.crs
+    if args.if_stale and _cache_is_fresh(settings, args, region):
+        print(f"{network_cache_dir(settings)}: cache up to date")
+        return 0
     if args.skeleton is not None:
         from geodata.skeleton import build_from_skeleton
 
@@ -279,6 +288,22 @@ def _geodata_build(args: argparse.Namespace, settings: Settings) -> int:
     path = save_network(network, network_cache_dir(settings))
     print(f"{network.version}: {network.node_count} nodes, {network.edge_count} edges, source {network.source.kind} {network.source.name} -> {path}")
     return 0
+
+
+def _cache_is_fresh(settings: Settings, args: argparse.Namespace, region) -> bool:
+    """True when the current cache was built from the requested source file and is not stale."""
+    from geodata.network import check_cache_fresh, read_cache_header
+    from dispatch.service import network_cache_dir
+
+    if args.download:
+        return False
+    requested = Path(args.skeleton) if args.skeleton else (args.osm or region.skeleton_path)
+    try:
+        header = read_cache_header(network_cache_dir(settings))
+        check_cache_fresh(header)
+    except CacheError:
+        return False
+    return header.get("source", {}).get("path") == str(Path(requested).resolve())
 
 
 def _communes(args: argparse.Namespace, settings: Settings) -> int:

@@ -81,11 +81,11 @@ class Plan:
 
     @property
     def call_to_diagnosis_min(self) -> int:
-        return sum(self.chain_min[k] for k in CALL_TO_DIAGNOSIS_STEPS)
+        return sum(self.chain_min.get(k, 0) for k in CALL_TO_DIAGNOSIS_STEPS)
 
     @property
     def diagnosis_to_wire_min(self) -> int:
-        return sum(self.chain_min[k] for k in DIAGNOSIS_TO_WIRE_STEPS)
+        return sum(self.chain_min.get(k, 0) for k in DIAGNOSIS_TO_WIRE_STEPS)
 
     @property
     def call_to_wire_min(self) -> int:
@@ -145,8 +145,7 @@ def lysis_plan(pci_plan: Plan, params: ChainParameters) -> Plan:
     chain = dict(pci_plan.chain_min)
     chain[DIAGNOSIS_TO_BOLUS] = round(params.lysis_bolus_max_min)
     chain[ON_SCENE] = round(params.on_scene_lysis_min)
-    chain[DOOR_TO_WIRE] = 0
-    ordered = {k: chain[k] for k in (DISPATCH, SMUR_TO_PATIENT, FMC_TO_DIAGNOSIS, DIAGNOSIS_TO_BOLUS, ON_SCENE, TRANSPORT, DOOR_TO_WIRE)}
+    ordered = {k: chain[k] for k in (DISPATCH, SMUR_TO_PATIENT, FMC_TO_DIAGNOSIS, DIAGNOSIS_TO_BOLUS, ON_SCENE, TRANSPORT)}
     return Plan(
         destination=pci_plan.destination,
         mode=pci_plan.mode,

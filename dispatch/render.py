@@ -40,7 +40,7 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
         lines.append(f"  {t('chain.' + name):<48} {minutes:>4}")
     timeline = answer.get("timeline") or {}
     if timeline:
-        lines.append("  " + " → ".join(f"{name} {value[11:16]}" for name, value in timeline.items()))
+        lines.append("  " + " → ".join(f"{t('timeline.' + name)} {value[11:16]}" for name, value in timeline.items()))
 
     lines += ["", t("label.alternatives")]
     for plan in answer["alternatives"]:
