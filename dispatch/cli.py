@@ -194,23 +194,24 @@ def parse_point(text: str, field: str) -> tuple[float, float]:
 def route_answer(context, origin: tuple[float, float], target: tuple[float, float], when: datetime, lang: str) -> dict[str, Any]:
     """Return the fastest car route between two points on the loaded network."""
     from geodata.errors import OutsideRegionError
+    from routing.scenario import seasonal_scenario
     from routing.trees import point_to_point
     from dispatch.plans import route_polyline
 
     snaps = []
     for (lat, lon), field in ((origin, "from"), (target, "to")):
-        snap = context.router.snap_point(lon, lat)
+        snap = context.snap_point(lon, lat)
         if snap.distance_m > context.max_snap_m:
             raise OutsideRegionError(
                 "too_far_from_network", f"{field}: ({lat}, {lon}) is {snap.distance_m:.0f} m from the network",
                 field=field, lat=lat, lon=lon, distance_m=round(snap.distance_m), max_m=round(context.max_snap_m),
             )
         snaps.append(snap)
-    scenario = context.router.scenario_for(when.astimezone(context.region.timezone).date())
+    scenario = seasonal_scenario(context.network, when.astimezone(context.region.timezone).date())
     time_s, dist_m, path = point_to_point(context.network, scenario, snaps[0].node, snaps[1].node)
     if not math.isfinite(time_s):
         raise InputError("unreachable", "no road route between the two points", field="to")
-    factor = context.profile.chain["emergency_time_factor"].value
+    factor = context.emergency_time_factor
     return {
         "from": {"lat": origin[0], "lon": origin[1], "snap_distance_m": round(snaps[0].distance_m)},
         "to": {"lat": target[0], "lon": target[1], "snap_distance_m": round(snaps[1].distance_m)},
@@ -219,7 +220,13 @@ def route_answer(context, origin: tuple[float, float], target: tuple[float, floa
         "emergency_time_factor": factor,
         "distance_km": round(dist_m / 1000.0, 1),
         "path": route_polyline(context.network, path),
-        "network": {"source": context.network.source.kind, "version": context.network.version, "approximate": context.network.source.approximate},
+        "network": {
+            "source": context.network.source.kind,
+            "name": context.network.source.name,
+            "version": context.network.version,
+            "approximate": context.network.source.approximate,
+            "scenario": scenario.description,
+        },
         "warnings": [{"code": "network_approximate", "text": translate("warning.network_approximate", lang)}]
         if context.network.source.approximate
         else [],
@@ -229,9 +236,11 @@ def route_answer(context, origin: tuple[float, float], target: tuple[float, floa
 def _route(args: argparse.Namespace, settings: Settings, lang: str) -> int:
     from dispatch.calls import _parse_when
 
+    from dispatch.service import load_route_context
+
     origin = parse_point(args.origin, "from")
     target = parse_point(args.target, "to")
-    context = _load(settings)
+    context = load_route_context(settings)
     when = _parse_when(args.at, "at", context.region.timezone).value if args.at else datetime.now(UTC)
     answer = route_answer(context, origin, target, when, lang)
     if args.json:

@@ -14,6 +14,7 @@ from geodata.network import RoadNetwork, load_network
 from geodata.region import Region, load_region
 from protocols import Profile, load_profile
 from routing.router import RoadRouter
+from routing.snap import Snap, Snapper
 from dispatch.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,42 @@ class ServiceContext:
     @property
     def warn_snap_m(self) -> float:
         return self.region.warn_snap_m[self.network_kind]
+
+
+@dataclass(eq=False)
+class RouteContext:
+    """What a point-to-point route reads: the network and a snapper, no sites or trees."""
+
+    settings: Settings
+    region: Region
+    network: RoadNetwork
+    snapper: Snapper
+    project: object
+    emergency_time_factor: float
+
+    @property
+    def max_snap_m(self) -> float:
+        return self.region.max_snap_m["skeleton" if self.network.source.kind == "skeleton" else "osm"]
+
+    def snap_point(self, lon: float, lat: float) -> Snap:
+        x, y = self.project(lon, lat)
+        return self.snapper.snap(x, y)
+
+
+def load_route_context(settings: Settings) -> RouteContext:
+    """Load the cached network for point-to-point routes, whatever region it covers."""
+    region = load_region(settings.region_dir, settings.data_dir)
+    network = load_network(network_cache_dir(settings))
+    profile = load_profile(settings.profile or region.profile)
+    to_network = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
+    return RouteContext(
+        settings=settings,
+        region=region,
+        network=network,
+        snapper=Snapper(network),
+        project=to_network.transform,
+        emergency_time_factor=profile.chain["emergency_time_factor"].value,
+    )
 
 
 def load_context(settings: Settings, *, warm: bool = True) -> ServiceContext:
