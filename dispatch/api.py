@@ -120,7 +120,9 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
         return _error(500, exc.code, exc.field, error_text(exc, _request_lang(request)))
 
     @app.post("/api/v1/recommendations", summary="Recommend a reperfusion strategy, destination and transport")
-    def create_recommendation(body: RecommendationRequest, request: Request) -> JSONBytes:
+    async def create_recommendation(body: RecommendationRequest, request: Request) -> JSONBytes:
+        # A recommendation is a few hundred microseconds of CPU and no I/O once the trees
+        # are warm, so it runs on the event loop rather than paying a thread-pool hop.
         lang = _request_lang(request, body.lang)
         request.state.lang = lang
         context: ServiceContext = request.app.state.context

@@ -70,7 +70,11 @@ class SmurLeg:
 
 @dataclass(frozen=True)
 class Plan:
-    """One way to bring the patient to one cath lab."""
+    """One way to bring the patient to one cath lab.
+
+    The totals are computed once from ``chain_min``; an interval absent from the chain
+    (door-to-wire after fibrinolysis) counts as zero.
+    """
 
     destination: SnappedSite
     mode: TransportMode
@@ -78,18 +82,17 @@ class Plan:
     transport_km: float
     smur: SmurLeg | None
     notes: tuple[str, ...] = field(default=())
+    call_to_diagnosis_min: int = field(init=False)
+    diagnosis_to_wire_min: int = field(init=False)
+    call_to_wire_min: int = field(init=False)
 
-    @property
-    def call_to_diagnosis_min(self) -> int:
-        return sum(self.chain_min.get(k, 0) for k in CALL_TO_DIAGNOSIS_STEPS)
-
-    @property
-    def diagnosis_to_wire_min(self) -> int:
-        return sum(self.chain_min.get(k, 0) for k in DIAGNOSIS_TO_WIRE_STEPS)
-
-    @property
-    def call_to_wire_min(self) -> int:
-        return self.call_to_diagnosis_min + self.diagnosis_to_wire_min
+    def __post_init__(self) -> None:
+        chain = self.chain_min
+        to_diagnosis = sum(chain.get(k, 0) for k in CALL_TO_DIAGNOSIS_STEPS)
+        to_wire = sum(chain.get(k, 0) for k in DIAGNOSIS_TO_WIRE_STEPS)
+        object.__setattr__(self, "call_to_diagnosis_min", to_diagnosis)
+        object.__setattr__(self, "diagnosis_to_wire_min", to_wire)
+        object.__setattr__(self, "call_to_wire_min", to_diagnosis + to_wire)
 
 
 def nearest_smur(router: RoadRouter, trees: TreeSet, patient: Snap, params: ChainParameters) -> SmurLeg | None:
@@ -109,28 +112,27 @@ def road_plans(
 ) -> list[Plan]:
     """Return one road plan per reachable cath lab, fastest diagnosis-to-wire first."""
     reverse = trees.to_destinations
-    times = reverse.time_s[:, patient.node]
+    times = reverse.time_s[:, patient.node].astype(np.float64)
     dists = reverse.dist_m[:, patient.node]
-    smur_min = whole_minutes(smur.drive_s) if smur else 0
+    labs = [router.destinations[site_id] for site_id in reverse.root_ids]
 
+    # Whole minutes per lab, computed for all labs at once.
+    lab_off_road_s = np.array([params.off_road_s(lab.snap.distance_m) for lab in labs])
+    transport_s = times * params.emergency_time_factor + params.off_road_s(patient.distance_m) + lab_off_road_s
+    transport_min = np.floor(transport_s / 60.0 + 0.5)
+
+    fixed = {
+        DISPATCH: round(params.dispatch_delay_min),
+        SMUR_TO_PATIENT: whole_minutes(smur.drive_s) if smur else 0,
+        FMC_TO_DIAGNOSIS: round(params.fmc_to_diagnosis_min),
+        ON_SCENE: round(params.on_scene_pci_min),
+    }
     plans = []
-    for row, site_id in enumerate(reverse.root_ids):
+    for row, lab in enumerate(labs):
         if not np.isfinite(times[row]):
             continue
-        lab = router.destinations[site_id]
-        transport_s = float(times[row]) * params.emergency_time_factor + params.off_road_s(patient.distance_m) + params.off_road_s(lab.snap.distance_m)
-        door_to_wire = lab.site.cath_lab.door_to_wire_min.value
-        chain = {
-            DISPATCH: round(params.dispatch_delay_min),
-            SMUR_TO_PATIENT: smur_min,
-            FMC_TO_DIAGNOSIS: round(params.fmc_to_diagnosis_min),
-            ON_SCENE: round(params.on_scene_pci_min),
-            TRANSPORT: whole_minutes(transport_s),
-            DOOR_TO_WIRE: round(door_to_wire),
-        }
-        plans.append(
-            Plan(destination=lab, mode=TransportMode.ROAD, chain_min=chain, transport_km=float(dists[row]) / 1000.0, smur=smur)
-        )
+        chain = {**fixed, TRANSPORT: int(transport_min[row]), DOOR_TO_WIRE: round(lab.site.cath_lab.door_to_wire_min.value)}
+        plans.append(Plan(destination=lab, mode=TransportMode.ROAD, chain_min=chain, transport_km=float(dists[row]) / 1000.0, smur=smur))
     plans.sort(key=lambda p: (p.diagnosis_to_wire_min, p.destination.site.id))
     return plans
 

@@ -13,14 +13,13 @@ from typing import Any
 import numpy as np
 import shapely
 
-from geodata.errors import InputError, OutsideRegionError
+from geodata.errors import OutsideRegionError
 from routing.snap import Snap
 from protocols import DecisionInput, PciPlanTimes, Strategy, decide
 from dispatch.calls import CallInput
 from dispatch.i18n import translate
 from dispatch.plans import (
     CALL_TO_DIAGNOSIS_STEPS,
-    ChainParameters,
     Plan,
     lysis_plan,
     nearest_smur,
@@ -34,20 +33,6 @@ logger = logging.getLogger(__name__)
 # The distance between a given point and the centre of the commune also given, above
 # which the answer warns that the two may not describe the same place.
 COMMUNE_MISMATCH_KM = 15.0
-
-
-def chain_parameters(context: ServiceContext) -> ChainParameters:
-    chain = context.profile.chain
-    return ChainParameters(
-        dispatch_delay_min=chain["dispatch_delay_min"].value,
-        fmc_to_diagnosis_min=chain["fmc_to_diagnosis_min"].value,
-        on_scene_pci_min=chain["on_scene_pci_min"].value,
-        on_scene_lysis_min=chain["on_scene_lysis_min"].value,
-        lysis_bolus_max_min=context.profile.thresholds["lysis_bolus_max_min"].value,
-        emergency_time_factor=chain["emergency_time_factor"].value,
-        off_road_speed_kmh=chain["off_road_speed_kmh"].value,
-        off_road_detour_factor=chain["off_road_detour_factor"].value,
-    )
 
 
 def _delay_threshold(context: ServiceContext) -> float | None:
@@ -84,7 +69,8 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
 def locate(context: ServiceContext, call: CallInput):
     """Snap the call's point to the network; raise OutsideRegionError outside the region or coverage."""
     region = context.region
-    if not region.contains(call.lon, call.lat):
+    x, y = region.project(call.lon, call.lat)
+    if not region.contains_xy(x, y):
         raise OutsideRegionError(
             "outside_region",
             f"the point ({call.lat}, {call.lon}) is outside the region {region.id}",
@@ -97,7 +83,8 @@ def locate(context: ServiceContext, call: CallInput):
         snap = _snap_in_commune(context, call)
         if snap is not None:
             return snap
-    snap = context.router.snap_point(call.lon, call.lat)
+    # One projection serves the boundary test and the snap when both use the same CRS.
+    snap = context.router.snapper.snap(x, y) if context.network.crs == region.crs else context.router.snap_point(call.lon, call.lat)
     if snap.distance_m > context.max_snap_m:
         raise OutsideRegionError(
             "too_far_from_network",
@@ -137,7 +124,7 @@ def _snap_in_commune(context: ServiceContext, call: CallInput) -> Snap | None:
 def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
     """Compute the recommendation of one call."""
     lang = call.lang
-    params = chain_parameters(context)
+    params = context.chain_parameters
     snap = locate(context, call)
     call_time = call.at.value
     scenario = context.router.scenario_for(call_time.astimezone(context.region.timezone).date())
@@ -215,14 +202,7 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
             "resuscitated_arrest": call.patient.resuscitated_arrest,
             "contraindication": call.patient.contraindication.value,
         },
-        "network": {
-            "source": context.network.source.kind,
-            "name": context.network.source.name,
-            "version": context.network.version,
-            "approximate": context.network.source.approximate,
-            "built_at": context.network.built_at.isoformat(),
-            "scenario": scenario.description,
-        },
+        "network": {**context.network_summary, "scenario": scenario.description},
         "profile": {"name": decision.profile, "version": decision.profile_version},
         "sites_version": context.region.sites.version,
         "lang": lang,
@@ -294,4 +274,4 @@ def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings
     return warnings
 
 
-__all__ = ["recommend", "locate", "chain_parameters", "InputError"]
+__all__ = ["recommend", "locate"]

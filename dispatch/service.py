@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import cached_property
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pyproj import Transformer
@@ -13,6 +14,7 @@ from pyproj import Transformer
 from geodata.network import RoadNetwork, load_network
 from geodata.region import Region, load_region
 from protocols import Profile, load_profile
+from dispatch.plans import ChainParameters
 from routing.router import RoadRouter
 from routing.snap import Snap, Snapper
 from dispatch.settings import Settings
@@ -38,6 +40,33 @@ class ServiceContext:
     router: RoadRouter
     profile: Profile
     loaded_at: datetime
+
+    @cached_property
+    def chain_parameters(self) -> ChainParameters:
+        """The profile's time-chain parameters, read once."""
+        chain = self.profile.chain
+        return ChainParameters(
+            dispatch_delay_min=chain["dispatch_delay_min"].value,
+            fmc_to_diagnosis_min=chain["fmc_to_diagnosis_min"].value,
+            on_scene_pci_min=chain["on_scene_pci_min"].value,
+            on_scene_lysis_min=chain["on_scene_lysis_min"].value,
+            lysis_bolus_max_min=self.profile.thresholds["lysis_bolus_max_min"].value,
+            emergency_time_factor=chain["emergency_time_factor"].value,
+            off_road_speed_kmh=chain["off_road_speed_kmh"].value,
+            off_road_detour_factor=chain["off_road_detour_factor"].value,
+        )
+
+    @cached_property
+    def network_summary(self) -> dict[str, object]:
+        """The network block of every answer and of the health check."""
+        network = self.network
+        return {
+            "source": network.source.kind,
+            "name": network.source.name,
+            "version": network.version,
+            "approximate": network.source.approximate,
+            "built_at": network.built_at.isoformat(),
+        }
 
     @property
     def network_kind(self) -> str:
@@ -91,8 +120,8 @@ def load_route_context(settings: Settings) -> RouteContext:
 def load_context(settings: Settings, *, warm: bool = True) -> ServiceContext:
     """Load the region, the cached network and the profile; raise CacheError when the cache is missing or stale.
 
-    With ``warm`` the trees of today's scenario are computed (or read from disk) now,
-    so that the first call does not pay for them.
+    With ``warm`` the trees of every month's seasonal scenario are computed (or read
+    from disk) now, so that no call pays for them.
     """
     started = time.perf_counter()
     region = load_region(settings.region_dir, settings.data_dir)
@@ -107,8 +136,11 @@ def load_context(settings: Settings, *, warm: bool = True) -> ServiceContext:
         settings=settings, region=region, network=network, router=router, profile=profile, loaded_at=datetime.now(UTC)
     )
     if warm:
-        today = datetime.now(region.timezone).date()
-        router.tree_set(router.scenario_for(today))
+        # Seasonal closures change by month: computing the few distinct monthly masks now
+        # (or reading them from disk) keeps every request a look-up.
+        year = datetime.now(region.timezone).year
+        for month in range(1, 13):
+            router.tree_set(router.scenario_for(date(year, month, 1)))
     logger.info(
         "service ready: region %s, network %s (%s, %d nodes), profile %s, in %.2f s",
         region.id, network.version, network.source.kind, network.node_count, profile.name, time.perf_counter() - started,

@@ -117,6 +117,10 @@ class Region:
     def contains(self, lon: float, lat: float) -> bool:
         """True when the point lies inside the boundary widened by its margin."""
         x, y = self.project(lon, lat)
+        return self.contains_xy(x, y)
+
+    def contains_xy(self, x: float, y: float) -> bool:
+        """True when the projected point lies inside the boundary widened by its margin."""
         return bool(shapely.contains_xy(self.boundary, x, y))
 
 
