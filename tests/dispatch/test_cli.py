@@ -94,3 +94,22 @@ def test_installed_command_exits_2_without_traceback(env):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_refuses_missing_cache(env, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("RESURCOR_CACHE_DIR", str(tmp_path))
+    assert main(["serve", "--port", "8799"]) == 1
+    assert "resurcor geodata build" in capsys.readouterr().err
+
+
+def test_serve_refuses_stale_cache(env, monkeypatch, tmp_path, capsys, region):
+    import shutil
+
+    source = tmp_path / "skeleton.geojson"
+    shutil.copy(region.skeleton_path, source)
+    monkeypatch.setenv("RESURCOR_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["geodata", "build", "--skeleton", str(source)]) == 0
+    source.write_text(source.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["serve", "--port", "8799"]) == 1
+    assert "a changé depuis la construction du cache" in capsys.readouterr().err
