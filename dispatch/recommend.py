@@ -238,19 +238,26 @@ def _timeline(call_time: datetime, plan: Plan, context: ServiceContext) -> dict[
 
 
 def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings) -> list[dict[str, Any]]:
+    """Return the warnings of an answer: data quality, assumptions, and the rules' own."""
     lang = call.lang
     warnings = []
+
+    # The data the answer rests on.
     network = context.network
     if network.source.approximate:
         warnings.append(_warning("network_approximate", lang))
     age_days = (datetime.now(UTC) - network.built_at).days
     if age_days > context.settings.network_max_age_days:
         warnings.append(_warning("network_old", lang, days=age_days, date=network.built_at.date().isoformat()))
+
+    # Assumptions about the input.
     for name, parsed in (("at", call.at), ("onset", call.onset)):
         if parsed is not None and parsed.assumed_local:
             warnings.append(_warning("time_assumed_local", lang, field=name, timezone=context.region.timezone.key, value=parsed.value.isoformat()))
     for code in decision_warnings:
         warnings.append(_warning(str(code), lang))
+
+    # Where the patient is.
     if call.located_by_commune:
         warnings.append(_warning("located_by_commune", lang, commune=call.commune.name, insee=call.commune.insee))
     if snap.distance_m > context.warn_snap_m:
@@ -261,6 +268,8 @@ def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings
         distance_km = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 / 1000
         if distance_km > COMMUNE_MISMATCH_KM:
             warnings.append(_warning("commune_far", lang, distance_km=round(distance_km), commune=call.commune.name))
+
+    # Resources and roads.
     if smur is None:
         warnings.append(_warning("no_smur_reachable", lang))
     if closed_count:

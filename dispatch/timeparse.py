@@ -1,7 +1,7 @@
 """Parsing of call and onset times into timezone-aware datetimes.
 
 A time with an offset is taken as given. A time without one is read in the region's
-timezone, and the caller is told so; a local time that does not exist (the spring-forward
+timezone, and the answer states it. A local time that does not exist (the spring-forward
 hour) or occurs twice (the fall-back hour) is rejected, because guessing could shift the
 onset by an hour.
 """
