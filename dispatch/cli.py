@@ -7,6 +7,7 @@ Errors in the input end the command with status 2 and one line in the chosen lan
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import math
@@ -265,7 +266,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # Load before binding: a missing or stale cache stops the start with its message.
     context = load_context(settings)
     app = create_app(settings, context=context)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port, workers=1, log_level="info")
+
+    # The loaded network and trees live as long as the process: moving them out of the
+    # collector's generations keeps full collections from pausing requests for ~60 ms.
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=1,
+        log_level="info",
+        access_log=settings.access_log,
+    )
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from geodata.network import RoadNetwork
 from geodata.sites import Site, SiteCatalogue
-from routing.scenario import RoadScenario, seasonal_scenario
+from routing.scenario import ClosureIndex, RoadScenario, seasonal_scenario
 from routing.snap import Snap, Snapper
 from routing.trees import TreeSet, compute_tree_set
 
@@ -41,6 +41,7 @@ class RoadRouter:
         self._tree_sets: dict[str, TreeSet] = {}
         self._scenarios: dict[tuple[int, frozenset[str]], RoadScenario] = {}
         self._lock = threading.Lock()
+        self._closures = ClosureIndex.of(network)
 
         self.destinations = {s.id: self._snap_site(s) for s in sites.cath_labs}
         self.bases = {s.id: self._snap_site(s) for s in sites.smur_bases}
@@ -61,7 +62,7 @@ class RoadRouter:
         key = (day.month, closed_refs)
         scenario = self._scenarios.get(key)
         if scenario is None:
-            scenario = seasonal_scenario(self.network, day, extra_closed_refs=closed_refs)
+            scenario = seasonal_scenario(self.network, day, extra_closed_refs=closed_refs, closures=self._closures)
             self._scenarios[key] = scenario
         return scenario
 

@@ -63,17 +63,41 @@ class RoadScenario:
         return self.closed_sections
 
 
-def seasonal_scenario(network: RoadNetwork, day: date, *, extra_closed_refs: frozenset[str] = frozenset()) -> RoadScenario:
-    """Return the scenario of ``day``: seasonal closures by month, plus edges whose ref is listed."""
-    month = day.month
-    labels = network.edge_closure
-    open_edges = np.ones(network.edge_count, dtype=bool)
-    for label in np.unique(labels):
-        if label and month in closed_months(str(label)):
-            open_edges &= labels != label
+@dataclass(frozen=True, eq=False)
+class ClosureIndex:
+    """The distinct closure labels of a network and each edge's label index.
+
+    Built once per network, so that the mask of a month is a look-up over a few labels
+    instead of a comparison of every edge's label string.
+    """
+
+    labels: tuple[str, ...]
+    edge_label: np.ndarray
+
+    @classmethod
+    def of(cls, network: RoadNetwork) -> ClosureIndex:
+        labels, inverse = np.unique(network.edge_closure, return_inverse=True)
+        return cls(labels=tuple(str(label) for label in labels), edge_label=inverse.astype(np.int32))
+
+    def closed_in(self, month: int) -> np.ndarray:
+        """Return a boolean mask of the edges closed during ``month`` (1-12)."""
+        closed_label = np.array([bool(label) and month in closed_months(label) for label in self.labels])
+        return closed_label[self.edge_label]
+
+
+def seasonal_scenario(
+    network: RoadNetwork, day: date, *, extra_closed_refs: frozenset[str] = frozenset(), closures: ClosureIndex | None = None
+) -> RoadScenario:
+    """Return the scenario of ``day``: seasonal closures by month, plus edges whose ref is listed.
+
+    Pass the network's ``closures`` index when building many scenarios of one network.
+    """
+    closures = closures or ClosureIndex.of(network)
+    open_edges = ~closures.closed_in(day.month)
     if extra_closed_refs:
         open_edges &= ~np.isin(network.edge_ref, sorted(extra_closed_refs))
-    sections = len(np.unique(network.edge_ref[~open_edges])) if (~open_edges).any() else 0
+    # A section closed in both directions is one closure for the regulator.
+    sections = len(np.unique(network.edge_ref[~open_edges])) if not open_edges.all() else 0
     scenario = RoadScenario(open_edges=open_edges, description=f"{day.isoformat()}: {sections} closed road sections", closed_sections=sections)
     logger.debug("scenario %s", scenario.description)
     return scenario
