@@ -1,7 +1,9 @@
 """HTTP API (FastAPI), versioned under ``/api/v1``.
 
-Errors are JSON ``{"error": {"code", "field", "message"}}``: 422 for an invalid field
-(the message in the request's language), 503 when the service has no usable network.
+Every error is JSON ``{"error": {"code", "field", "message"}}`` with the message in the
+request's language: 422 for an invalid field, 404 and 405 for a wrong path or method,
+503 when the service has no usable network. The OpenAPI page at ``/docs`` is served
+from the package, with no external asset, because a SAMU network is closed.
 """
 
 from __future__ import annotations
@@ -9,48 +11,60 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
-import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from swagger_ui_bundle import swagger_ui_path
 
 from geodata.errors import CacheError, InputError, ResurcorError
 from dispatch.calls import parse_call
 from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.recommend import recommend
+from dispatch.schemas import ErrorBody, Health, Recommendation, RecommendationRequest
 from dispatch.service import ServiceContext, load_context
 from dispatch.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+_REQUEST_FIELDS = ", ".join(RecommendationRequest.model_fields)
+
+_LANG_PARAMETERS = [
+    {
+        "name": "lang",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": list(LANGUAGES)},
+        "description": "language of texts and errors when the body has no `lang`",
+    },
+    {
+        "name": "Accept-Language",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "used when neither the body nor the query names a language",
+    },
+]
+
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "an invalid field, named in `error.field`"},
+    503: {"model": ErrorBody, "description": "no usable road network"},
+}
+
 
 class JSONBytes(Response):
-    """A JSON response serialised with orjson: answers are plain dicts, and orjson is the fastest encoder."""
+    """A JSON response serialised with orjson, the fastest encoder for the plain dicts of answers."""
 
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
-
-
-class RecommendationRequest(BaseModel):
-    """A STEMI call: where the patient is, when symptoms began, and the patient flags."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lat: float | None = Field(default=None, description="patient latitude, decimal degrees (WGS84)", examples=[45.9237])
-    lon: float | None = Field(default=None, description="patient longitude, decimal degrees (WGS84)", examples=[6.8694])
-    commune: str | None = Field(default=None, description="commune name; locates the patient when lat/lon are absent", examples=["Chamonix"])
-    onset: str | None = Field(default=None, description="symptom onset, ISO 8601; without offset read as the region's local time")
-    at: str | None = Field(default=None, description="time of the call, ISO 8601; default: now")
-    age: int | None = Field(default=None, description="age in years")
-    shock: bool = Field(default=False, description="cardiogenic shock")
-    arrest: bool = Field(default=False, description="resuscitated cardiac arrest")
-    contraindication: Literal["absolute", "relative"] | None = Field(default=None, description="contraindication to fibrinolysis")
-    lang: Literal["fr", "en"] | None = Field(default=None, description="language of the texts; default fr")
 
 
 def _request_lang(request: Request, body_lang: str | None = None) -> str:
@@ -70,20 +84,35 @@ def _error(status: int, code: str, field: str | None, message: str) -> JSONBytes
 
 
 def _validation_message(error: dict[str, Any], lang: str) -> tuple[str, str, str]:
+    """Return (field, code, message) for the first pydantic error of a request body."""
     location = [str(p) for p in error.get("loc", ()) if p != "body"]
     field = ".".join(location) or "body"
     kind = error.get("type", "")
+    value = error.get("input")
+
+    if kind in {"json_invalid", "json_type", "model_type", "model_attributes_type", "dict_type"}:
+        return "body", "body_invalid", translate("error.body_invalid", lang)
     if kind == "extra_forbidden":
-        return field, "unknown_field", translate("error.unknown_option", lang, value=field, command="API")
+        return field, "unknown_field", translate("error.unknown_field", lang, field=field, allowed=_REQUEST_FIELDS)
     if kind == "missing":
         return field, "field_missing", translate("error.field_missing", lang, field=field)
-    if kind in {"json_invalid", "model_attributes_type", "dict_type"}:
-        return field, "body_invalid", translate("error.body_invalid", lang, detail=error.get("msg", ""))
+    if kind in {"float_type", "float_parsing"}:
+        return field, "field_invalid", translate("error.type_number", lang, field=field, value=value)
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return field, "field_invalid", translate("error.type_integer", lang, field=field, value=value)
+    if kind in {"bool_type", "bool_parsing"}:
+        return field, "field_invalid", translate("error.type_boolean", lang, field=field, value=value)
+    if kind == "string_type":
+        return field, "field_invalid", translate("error.type_string", lang, field=field, value=value)
+    if kind == "literal_error":
+        choices = str(error.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return field, "field_invalid", translate("error.type_choice", lang, field=field, value=value, choices=choices)
     return field, "field_invalid", translate("error.field_invalid", lang, field=field, detail=error.get("msg", ""))
 
 
 def create_app(settings: Settings, context: ServiceContext | None = None) -> FastAPI:
     """Return the application; ``context`` is loaded at start-up when not given."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         if app.state.context is None:
@@ -96,14 +125,26 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
         version="0.1.0",
         description="STEMI reperfusion decision support: primary PCI or prehospital fibrinolysis, destination and transport. The physician decides.",
         default_response_class=JSONBytes,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.context = context
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="resurcor API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONBytes:
-        lang = _request_lang(request)
-        field, code, message = _validation_message(exc.errors()[0], lang)
+        field, code, message = _validation_message(exc.errors()[0], _request_lang(request))
         return _error(422, code, field, message)
 
     @app.exception_handler(InputError)
@@ -112,19 +153,32 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
 
     @app.exception_handler(CacheError)
     async def _cache(request: Request, exc: CacheError) -> JSONBytes:
+        logger.error("request on %s failed: %s", request.url.path, exc)
         return _error(503, exc.code, None, error_text(exc, _request_lang(request)))
 
     @app.exception_handler(ResurcorError)
     async def _other(request: Request, exc: ResurcorError) -> JSONBytes:
-        logger.error("request failed: %s", exc)
+        logger.error("request on %s failed: %s", request.url.path, exc)
         return _error(500, exc.code, exc.field, error_text(exc, _request_lang(request)))
 
-    request_schema = RecommendationRequest.model_json_schema()
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONBytes:
+        lang = _request_lang(request)
+        if exc.status_code == 404:
+            return _error(404, "not_found", None, translate("error.not_found", lang, path=request.url.path))
+        if exc.status_code == 405:
+            return _error(405, "method_not_allowed", None, translate("error.method_not_allowed", lang, method=request.method, path=request.url.path))
+        return _error(exc.status_code, "http_error", None, str(exc.detail))
 
     @app.post(
         "/api/v1/recommendations",
         summary="Recommend a reperfusion strategy, destination and transport",
-        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": request_schema}}}},
+        response_model=None,
+        responses={200: {"model": Recommendation, "description": "the recommendation and every figure and rule behind it"}, **_ERROR_RESPONSES},
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": {"schema": RecommendationRequest.model_json_schema()}}},
+            "parameters": _LANG_PARAMETERS,
+        },
     )
     async def create_recommendation(request: Request) -> JSONBytes:
         # The body is validated from raw bytes by pydantic's JSON parser, which skips
@@ -132,8 +186,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
         try:
             body = RecommendationRequest.model_validate_json(await request.body())
         except ValidationError as err:
-            lang = _request_lang(request)
-            field, code, message = _validation_message(err.errors()[0], lang)
+            field, code, message = _validation_message(err.errors()[0], _request_lang(request))
             return _error(422, code, field, message)
 
         # A recommendation is a few hundred microseconds of CPU and no I/O once the trees
@@ -157,26 +210,34 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
         )
         return JSONBytes(recommend(context, call))
 
-    @app.get("/api/v1/health", summary="Service state: network source and cache version")
-    def health(request: Request) -> dict[str, Any]:
+    @app.get(
+        "/api/v1/health",
+        summary="Service state: network source and cache version",
+        response_model=None,
+        responses={200: {"model": Health}},
+        openapi_extra={"parameters": _LANG_PARAMETERS},
+    )
+    def health(request: Request) -> JSONBytes:
         context: ServiceContext = request.app.state.context
         network = context.network
-        return {
-            "status": "ok",
-            "message": translate("label.health_ok", _request_lang(request)),
-            "region": context.region.id,
-            "network": {
-                "source": network.source.kind,
-                "name": network.source.name,
-                "version": network.version,
-                "approximate": network.source.approximate,
-                "built_at": network.built_at.isoformat(),
-                "nodes": network.node_count,
-                "edges": network.edge_count,
-            },
-            "profile": context.profile.name,
-            "sites_version": context.region.sites.version,
-            "started_at": context.loaded_at.isoformat(),
-        }
+        return JSONBytes(
+            {
+                "status": "ok",
+                "message": translate("label.health_ok", _request_lang(request)),
+                "region": context.region.id,
+                "network": {
+                    "source": network.source.kind,
+                    "name": network.source.name,
+                    "version": network.version,
+                    "approximate": network.source.approximate,
+                    "built_at": network.built_at.isoformat(),
+                    "nodes": network.node_count,
+                    "edges": network.edge_count,
+                },
+                "profile": context.profile.name,
+                "sites_version": context.region.sites.version,
+                "started_at": context.loaded_at.isoformat(),
+            }
+        )
 
     return app

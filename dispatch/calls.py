@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from geodata.communes import Commune
 from geodata.errors import InputError
 from geodata.region import Region
 from protocols import Contraindication, PatientFlags
 from dispatch.timeparse import ParsedTime, localize, parse_time
+
+
+# A commune's representative point may lie a few km from its town; beyond this distance
+# between the commune and the coordinates given with it, one of the two is wrong.
+COMMUNE_MISMATCH_KM = 15.0
+
+# An onset this long before the call is a typing error (a wrong year or month), since a
+# STEMI is not called in weeks after its onset.
+MAX_ONSET_AGE = timedelta(days=7)
+
+MAX_LISTED_CANDIDATES = 6
 
 
 @dataclass(frozen=True)
@@ -60,12 +71,7 @@ def parse_call(
     lang: str = "fr",
 ) -> CallInput:
     """Validate the raw fields of a call; ``now`` is the call time when ``at`` is not given."""
-    found = None
-    if commune is not None and commune.strip():
-        matches = region.communes.search(commune, limit=1)
-        if not matches:
-            raise InputError("commune_unknown", f"commune {commune!r} is unknown in the region", field="commune", value=commune)
-        found = matches[0]
+    found = resolve_commune(region, commune) if commune is not None and commune.strip() else None
 
     if lat is None and lon is None:
         if found is None:
@@ -77,6 +83,8 @@ def parse_call(
         if lon is None:
             raise InputError("field_missing", "lon is required with lat", field="lon")
         lat_value, lon_value, by_commune = check_coordinate(lat, "lat"), check_coordinate(lon, "lon"), False
+        if found is not None:
+            _check_commune_near(region, found, lat_value, lon_value)
 
     timezone = region.timezone
     call_time = _parse_when(at, "at", timezone) if at is not None else ParsedTime(now.astimezone(timezone), False)
@@ -88,6 +96,14 @@ def parse_call(
             field="onset",
             onset=onset_time.value.isoformat(),
             at=call_time.value.isoformat(),
+        )
+    if onset_time is not None and call_time.value - onset_time.value > MAX_ONSET_AGE:
+        raise InputError(
+            "onset_implausible",
+            f"onset {onset_time.value.isoformat()} is more than {MAX_ONSET_AGE.days} days before the call; check the date",
+            field="onset",
+            onset=onset_time.value.isoformat(),
+            days=MAX_ONSET_AGE.days,
         )
 
     age_years = None
@@ -114,6 +130,41 @@ def parse_call(
         patient=PatientFlags(age_years=age_years, cardiogenic_shock=bool(shock), resuscitated_arrest=bool(arrest), contraindication=flag),
         lang=lang,
     )
+
+
+def resolve_commune(region: Region, text: str) -> Commune:
+    """Return the commune ``text`` designates; raise InputError when unknown or ambiguous."""
+    commune, candidates = region.communes.resolve(text)
+    if commune is not None:
+        return commune
+    if not candidates:
+        raise InputError("commune_unknown", f"commune {text!r} is unknown in the region", field="commune", value=text)
+    listed = ", ".join(f"{c.name} ({c.departement})" for c in candidates[:MAX_LISTED_CANDIDATES])
+    more = len(candidates) - MAX_LISTED_CANDIDATES
+    raise InputError(
+        "commune_ambiguous",
+        f"commune {text!r} matches several communes: {listed}",
+        field="commune",
+        value=text,
+        candidates=listed + (f", +{more}" if more > 0 else ""),
+    )
+
+
+def _check_commune_near(region: Region, commune: Commune, lat: float, lon: float) -> None:
+    """Reject coordinates far from the commune also given: one of the two is wrong."""
+    x0, y0 = region.project(lon, lat)
+    x1, y1 = region.project(commune.lon, commune.lat)
+    distance_km = math.hypot(x1 - x0, y1 - y0) / 1000
+    if distance_km > COMMUNE_MISMATCH_KM:
+        raise InputError(
+            "commune_mismatch",
+            f"commune {commune.name} lies {distance_km:.0f} km from the point ({lat}, {lon})",
+            field="commune",
+            commune=commune.name,
+            distance_km=round(distance_km),
+            lat=lat,
+            lon=lon,
+        )
 
 
 def _parse_when(value: str | datetime, field: str, timezone) -> ParsedTime:

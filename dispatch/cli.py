@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,17 +41,36 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, self.prog.removeprefix("resurcor").strip() or "")
 
 
+_EXPECTED_VALUE = re.compile(r"^argument (\S+?)(?:/\S+)?: expected one argument$")
+_INVALID_CHOICE = re.compile(r"^argument (\S+?)(?:/\S+)?: invalid choice: '?([^']*)'? \(choose from (.*)\)$")
+_INVALID_VALUE = re.compile(r"^argument (\S+?)(?:/\S+)?: invalid \S+ value: '?([^']*)'?$")
+_REQUIRED = re.compile(r"^the following arguments are required: (.*)$")
+
+
 def _usage_text(err: UsageError, lang: str) -> str:
+    """Translate an argparse message into one line of the catalogue; unknown forms pass through."""
     message = str(err)
+    command = " ".join(["resurcor", err.command]).strip()
     if message.startswith("unrecognized arguments:"):
-        return translate("error.unknown_option", lang, value=message.split(":", 1)[1].strip(), command=err.command)
+        return translate("error.unknown_option", lang, value=message.split(":", 1)[1].strip(), command=command)
+    if match := _EXPECTED_VALUE.match(message):
+        return translate("error.usage_expected_value", lang, option=match.group(1))
+    if match := _INVALID_CHOICE.match(message):
+        choices = match.group(3).replace("'", "")
+        return translate("error.usage_invalid_choice", lang, option=match.group(1), value=match.group(2), choices=choices)
+    if match := _INVALID_VALUE.match(message):
+        return translate("error.usage_invalid_value", lang, option=match.group(1), value=match.group(2))
+    if match := _REQUIRED.match(message):
+        return translate("error.usage_required", lang, names=match.group(1))
     return translate("error.usage", lang, detail=message)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="resurcor", description="STEMI reperfusion decision support for a SAMU (the physician decides).")
     parser.add_argument("--log-level", default="WARNING", help="logging level (DEBUG, INFO, WARNING)")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="{recommend,route,serve,geodata,communes}"
+    )
 
     rec = commands.add_parser("recommend", help="recommend a reperfusion strategy, destination and transport for a STEMI call")
     rec.add_argument("--lat", type=str, help="patient latitude, decimal degrees (WGS84)")
@@ -114,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except UsageError as err:
+        # Unknown options are reported by the top-level parser: point at the subcommand's help.
+        if not err.command and argv and argv[0] in {"recommend", "route", "serve", "geodata", "communes"}:
+            err.command = argv[0]
         print(f"resurcor: {_usage_text(err, lang)}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -130,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "communes":
             return _communes(args, settings)
     except InputError as err:
-        print(f"resurcor: {error_text(err, lang)}", file=sys.stderr)
+        print(f"resurcor: {error_text(err, lang, field_prefix='--')}", file=sys.stderr)
         return EXIT_USAGE
     except (CacheError, DataError, NetworkBuildError) as err:
         print(f"resurcor: {error_text(err, lang)}", file=sys.stderr)
@@ -248,9 +271,10 @@ def _route(args: argparse.Namespace, settings: Settings, lang: str) -> int:
         answer = {k: v for k, v in answer.items()}
         print(json.dumps(answer, ensure_ascii=False, indent=2))
         return 0
-    print(f"{translate('label.route_time', lang)}: {translate('label.minutes', lang, value=answer['car_time_min'])}")
-    print(f"{translate('label.route_emergency', lang, factor=answer['emergency_time_factor'])}: {translate('label.minutes', lang, value=answer['smur_time_min'])}")
-    print(f"{translate('label.route_distance', lang)}: {translate('label.km', lang, value=answer['distance_km'])}")
+    sep = translate("label.sep", lang)
+    print(f"{translate('label.route_time', lang)}{sep}{translate('label.minutes', lang, value=answer['car_time_min'])}")
+    print(f"{translate('label.route_emergency', lang, factor=answer['emergency_time_factor'])}{sep}{translate('label.minutes', lang, value=answer['smur_time_min'])}")
+    print(f"{translate('label.route_distance', lang)}{sep}{translate('label.km', lang, value=answer['distance_km'])}")
     print(translate("label.route_snap", lang, origin_m=answer["from"]["snap_distance_m"], target_m=answer["to"]["snap_distance_m"]))
     for warning in answer["warnings"]:
         print(f"! {warning['text']}")

@@ -47,12 +47,17 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
         return template
 
 
-def error_text(error: ResurcorError, lang: str) -> str:
-    """Return the message of a project error in ``lang``; fall back to its English text."""
+def error_text(error: ResurcorError, lang: str, *, field_prefix: str = "") -> str:
+    """Return the message of a project error in ``lang``; fall back to its English text.
+
+    ``field_prefix`` turns field names into the caller's vocabulary: "--" gives the
+    command line's ``--onset`` where the API says ``onset``.
+    """
     key = f"error.{error.code}"
     if key not in catalogue():
         return str(error)
     # {detail} in a template takes the error's own English message, the only text that
     # carries details such as a file position or a library's reason.
-    params = {"field": error.field, "detail": str(error), **error.params}
+    field = f"{field_prefix}{error.field}" if error.field else error.field
+    params = {"detail": str(error), **error.params, "field": field}
     return translate(key, lang, **params)

@@ -10,6 +10,7 @@ a physician can add them up and find the same figure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 import numpy as np
@@ -95,10 +96,12 @@ class Plan:
         object.__setattr__(self, "call_to_wire_min", to_diagnosis + to_wire)
 
 
-def nearest_smur(router: RoadRouter, trees: TreeSet, patient: Snap, params: ChainParameters) -> SmurLeg | None:
-    """Return the SMUR base with the shortest emergency drive to the patient, or None if none reaches."""
+def nearest_smur(
+    router: RoadRouter, trees: TreeSet, patient: Snap, params: ChainParameters, day: date
+) -> SmurLeg | None:
+    """Return the in-season SMUR base with the shortest emergency drive to the patient, or None."""
     forward = trees.from_bases
-    times = forward.time_s[:, patient.node].astype(np.float64)
+    times = np.where(router.bases_in_season(day), forward.time_s[:, patient.node], np.inf)
     if not np.isfinite(times).any():
         return None
     best = int(np.argmin(times))

@@ -30,9 +30,9 @@ from dispatch.timeparse import minutes_between
 
 logger = logging.getLogger(__name__)
 
-# The distance between a given point and the centre of the commune also given, above
-# which the answer warns that the two may not describe the same place.
-COMMUNE_MISMATCH_KM = 15.0
+# A call time further than this from the clock is a simulation or a typing error: the
+# answer says so, since live calls are answered in real time.
+CALL_TIME_DRIFT = timedelta(hours=24)
 
 
 def _delay_threshold(context: ServiceContext) -> float | None:
@@ -128,10 +128,12 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
     snap = locate(context, call)
     call_time = call.at.value
     scenario = context.router.scenario_for(call_time.astimezone(context.region.timezone).date())
+
     trees = context.router.tree_set(scenario)
 
     # Plans: the nearest SMUR base reaches the patient, then one road plan per cath lab.
-    smur = nearest_smur(context.router, trees, snap, params)
+    call_day = call_time.astimezone(context.region.timezone).date()
+    smur = nearest_smur(context.router, trees, snap, params, call_day)
     plans = road_plans(context.router, trees, snap, smur, params)
     fastest = plans[0] if plans else None
 
@@ -194,6 +196,7 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
             "lon": call.lon,
             "commune": {"insee": call.commune.insee, "name": call.commune.name} if call.commune else None,
             "snap_distance_m": round(snap.distance_m),
+            "located_by": "commune" if call.located_by_commune else "coordinates",
             "onset": call.onset.value.isoformat() if call.onset else None,
             "at": call_time.isoformat(),
             "symptom_min_at_diagnosis": symptom_at_diagnosis,
@@ -202,7 +205,7 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
             "resuscitated_arrest": call.patient.resuscitated_arrest,
             "contraindication": call.patient.contraindication.value,
         },
-        "network": {**context.network_summary, "scenario": scenario.description},
+        "network": {**context.network_summary, "date": call_day.isoformat(), "closed_sections": scenario.closed_count},
         "profile": {"name": decision.profile, "version": decision.profile_version},
         "sites_version": context.region.sites.version,
         "lang": lang,
@@ -253,7 +256,18 @@ def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings
     # Assumptions about the input.
     for name, parsed in (("at", call.at), ("onset", call.onset)):
         if parsed is not None and parsed.assumed_local:
-            warnings.append(_warning("time_assumed_local", lang, field=name, timezone=context.region.timezone.key, value=parsed.value.isoformat()))
+            warnings.append(
+                _warning(
+                    "time_assumed_local",
+                    lang,
+                    field=name,
+                    field_label=translate(f"field.{name}", lang),
+                    timezone=context.region.timezone.key,
+                    value=parsed.value.isoformat(timespec="minutes"),
+                )
+            )
+    if abs(datetime.now(UTC) - call.at.value) > CALL_TIME_DRIFT:
+        warnings.append(_warning("call_time_far", lang, at=call.at.value.isoformat(timespec="minutes")))
     for code in decision_warnings:
         warnings.append(_warning(str(code), lang))
 
@@ -262,23 +276,25 @@ def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings
         warnings.append(_warning("located_by_commune", lang, commune=call.commune.name, insee=call.commune.insee))
     if snap.distance_m > context.warn_snap_m:
         warnings.append(_warning("snap_far", lang, distance_m=round(snap.distance_m)))
-    if call.commune is not None and not call.located_by_commune:
-        x0, y0 = context.region.project(call.lon, call.lat)
-        x1, y1 = context.region.project(call.commune.lon, call.commune.lat)
-        distance_km = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 / 1000
-        if distance_km > COMMUNE_MISMATCH_KM:
-            warnings.append(_warning("commune_far", lang, distance_km=round(distance_km), commune=call.commune.name))
 
     # Resources and roads.
     if smur is None:
         warnings.append(_warning("no_smur_reachable", lang))
+    elif not smur.base.site.smur_base.verified:
+        warnings.append(_warning("unverified_smur", lang, name=smur.base.site.smur_base.name or smur.base.site.name))
     if closed_count:
         warnings.append(_warning("roads_closed", lang, count=closed_count))
     if chosen is not None:
         lab = chosen.destination.site.cath_lab
         unverified = [name for name, fact in (("pci_24_7", lab.pci_24_7), ("door_to_wire_min", lab.door_to_wire_min)) if not fact.verified]
         if unverified:
-            warnings.append(_warning("unverified_destination", lang, name=chosen.destination.site.name, facts=", ".join(unverified)))
+            facts = ", ".join(translate(f"fact.{name}", lang) for name in unverified)
+            warnings.append(_warning("unverified_destination", lang, name=chosen.destination.site.name, facts=facts))
+        if chosen.destination.site.country != context.region.country:
+            warnings.append(_warning("cross_border_destination", lang, name=chosen.destination.site.name, country=chosen.destination.site.country))
+    unconfirmed = context.region.sites.unconfirmed_cath_labs
+    if unconfirmed:
+        warnings.append(_warning("cath_labs_unconfirmed", lang, count=len(unconfirmed), names="; ".join(s.name for s in unconfirmed)))
     warnings.append(_warning("air_not_assessed", lang))
     return warnings
 

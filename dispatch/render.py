@@ -7,33 +7,39 @@ from typing import Any
 from dispatch.i18n import translate
 
 
+def hours_minutes(minutes: int) -> str:
+    """Format minutes as "1 h 48" (or "47 min" under an hour), as a regulator reads them."""
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours} h {rest:02d}" if hours else f"{rest} min"
+
+
 def render_text(answer: dict[str, Any], lang: str) -> str:
     """Return the answer as a few aligned lines a regulator reads in seconds."""
     t = lambda key, **params: translate(key, lang, **params)  # noqa: E731
+    sep = t("label.sep")
     lines = [t("label.title"), ""]
 
-    lines.append(f"{t('label.strategy')}: {answer['strategy_text'].upper()}")
+    lines.append(f"{t('label.strategy')}{sep}{answer['strategy_text'].upper()}")
     destination = answer["destination"]
     if destination:
         finess = f" (FINESS {destination['finess']})" if destination.get("finess") else ""
-        lines.append(f"{t('label.destination')}: {destination['name']}{finess}")
-        lines.append(f"{t('label.transport')}: {t('transport.' + answer['transport'])}")
+        lines.append(f"{t('label.destination')}{sep}{destination['name']}{finess}")
+        lines.append(f"{t('label.transport')}{sep}{t('transport.' + answer['transport'])}")
     if answer["diagnosis_to_wire_min"] is not None:
         lines.append(
-            f"{t('label.diagnosis_to_wire')}: {answer['diagnosis_to_wire_min']} min "
-            f"({t('label.threshold')} {answer['threshold_min']:g} min) · {t('label.call_to_wire')}: {answer['call_to_wire_min']} min"
+            f"{t('label.diagnosis_to_wire')}{sep}{answer['diagnosis_to_wire_min']} min "
+            f"({t('label.threshold')} {answer['threshold_min']:g} min) · {t('label.call_to_wire')}{sep}{answer['call_to_wire_min']} min"
         )
     if answer["smur"]:
-        lines.append(f"{t('label.smur')}: {answer['smur']['name']} ({answer['smur']['drive_min']} min, {answer['smur']['drive_km']} km)")
+        lines.append(f"{t('label.smur')}{sep}{answer['smur']['name']} ({answer['smur']['drive_min']} min, {answer['smur']['drive_km']} km)")
 
     patient = answer["patient"]
     commune = f" · {patient['commune']['name']} ({patient['commune']['insee']})" if patient["commune"] else ""
     symptoms = patient["symptom_min_at_diagnosis"]
-    symptoms_text = f"{symptoms} min" if symptoms is not None else t("label.onset_unknown")
-    lines.append(
-        f"{t('label.patient')}: {patient['lat']:.5f}, {patient['lon']:.5f}{commune} · "
-        f"{t('label.snap', distance_m=patient['snap_distance_m'])} · {t('label.symptoms')}: {symptoms_text}"
-    )
+    symptoms_text = f"{hours_minutes(symptoms)} ({symptoms} min)" if symptoms is not None else t("label.onset_unknown")
+    position = t("label.by_commune") if patient.get("located_by") == "commune" else t("label.snap", distance_m=patient["snap_distance_m"])
+    lines.append(f"{t('label.patient')}{sep}{patient['lat']:.5f}, {patient['lon']:.5f}{commune} · {position}")
+    lines.append(f"{t('label.symptoms')}{sep}{symptoms_text}")
 
     lines += ["", t("label.chain")]
     for name, minutes in answer["chain_min"].items():
@@ -52,12 +58,13 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
     lines += ["", t("label.rules")]
     for rule in answer["rules"]:
         lines.append(f"  [{rule['id']}] {rule['text']}")
-        lines.append(f"      {t('label.source')}: {rule['source']}")
+        lines.append(f"      {t('label.source')}{sep}{rule['source']}")
 
     if answer["warnings"]:
         lines += ["", t("label.warnings")]
         lines += [f"  ! {w['text']}" for w in answer["warnings"]]
 
     network = answer["network"]
-    lines += ["", f"{t('label.network')}: {network['source']} {network['name']} {network['version']} · {network['scenario']}"]
+    footer = t("label.footer", source=network["source"], name=network["name"], version=network["version"], date=network["date"], closed=network["closed_sections"])
+    lines += ["", f"{t('label.network')}{sep}{footer}"]
     return "\n".join(lines)

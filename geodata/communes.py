@@ -59,14 +59,8 @@ class CommuneIndex:
                 return commune
         return None
 
-    def search(self, query: str, limit: int = 10) -> list[Commune]:
-        """Return the communes whose name matches ``query``, best first.
-
-        Exact matches come first, then names starting with the query, then names
-        containing it; within a rank the most populated commune comes first. The
-        comparison ignores case, accents and every separator, with "st"/"ste" read as
-        "saint"/"sainte".
-        """
+    def ranked_matches(self, query: str) -> list[tuple[int, Commune]]:
+        """Return (rank, commune) for every match: 0 exact, 1 prefix, 2 substring; best first."""
         needle = _squash(_expand_saint(query))
         if not needle:
             return []
@@ -82,7 +76,49 @@ class CommuneIndex:
                 continue
             ranked.append((rank, -commune.population, commune))
         ranked.sort(key=lambda item: (item[0], item[1]))
-        return [commune for _, _, commune in ranked[:limit]]
+        return [(rank, commune) for rank, _, commune in ranked]
+
+    def search(self, query: str, limit: int = 10) -> list[Commune]:
+        """Return the communes whose name matches ``query``, best first.
+
+        Exact matches come first, then names starting with the query, then names
+        containing it; within a rank the most populated commune comes first. The
+        comparison ignores case, accents and every separator, with "st"/"ste" read as
+        "saint"/"sainte".
+        """
+        return [commune for _, commune in self.ranked_matches(query)[:limit]]
+
+    def resolve(self, query: str) -> tuple[Commune | None, list[Commune]]:
+        """Return the one commune ``query`` designates, or None and the candidates.
+
+        ``query`` may be an INSEE code, a name, or a name followed by its département
+        in brackets ("Saint-Gervais (74)"). A name designates one commune when it is the
+        only exact match and no longer name starting with it has more inhabitants
+        ("saint gervais" stays ambiguous between Saint-Gervais (38, 538 inhabitants) and
+        Saint-Gervais-les-Bains (74)); otherwise when it is the only match of any kind.
+        """
+        text = query.strip()
+        by_code = self.by_insee(text.upper())
+        if by_code is not None:
+            return by_code, [by_code]
+
+        departement = None
+        bracket = _DEPARTEMENT_SUFFIX.match(text)
+        if bracket:
+            text, departement = bracket.group(1), bracket.group(2).upper()
+        matches = [(r, c) for r, c in self.ranked_matches(text) if departement is None or c.departement == departement]
+        candidates = [c for _, c in matches]
+        exact = [c for r, c in matches if r == 0]
+        if len(exact) == 1:
+            if all(c.population <= exact[0].population for r, c in matches if r == 1):
+                return exact[0], candidates
+            return None, candidates
+        if not exact and len(matches) == 1:
+            return matches[0][1], candidates
+        return None, candidates
+
+
+_DEPARTEMENT_SUFFIX = re.compile(r"^(.*?)\s*\(\s*([0-9][0-9AB]?)\s*\)\s*$", re.IGNORECASE)
 
 
 def _expand_saint(query: str) -> str:

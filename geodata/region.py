@@ -56,6 +56,7 @@ class _BySource(_Strict):
 class RegionFileModel(_Strict):
     id: str
     name: dict[str, str]
+    country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
     timezone: str
     crs: str
     boundary: _Boundary
@@ -74,6 +75,7 @@ class Region:
 
     id: str
     name: dict[str, str]
+    country: str
     timezone: ZoneInfo
     crs: str
     boundary: shapely.Geometry
@@ -185,6 +187,7 @@ def load_region(region_dir: Path, data_dir: Path) -> Region:
     region = Region(
         id=model.id,
         name=model.name,
+        country=model.country,
         timezone=timezone,
         crs=model.crs,
         boundary=boundary,

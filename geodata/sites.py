@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -46,12 +47,16 @@ class CathLabModel(_Strict):
     helipad: FactModel[bool] | None = None
 
 
+_MONTH_DAY = r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
 class RoleModel(_Strict):
     value: bool
     verified: bool
     source: str
     name: str = ""
     season: str = ""
+    periods: list[tuple[Annotated[str, Field(pattern=_MONTH_DAY)], Annotated[str, Field(pattern=_MONTH_DAY)]]] | None = None
     night_flight: bool | None = None
 
 
@@ -59,6 +64,7 @@ class SiteModel(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
     finess: str | None = None
+    country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
     location: LocationModel
     emergency: FactModel[bool] | None = None
     cath_lab: CathLabModel | None = None
@@ -102,13 +108,30 @@ class CathLab:
 
 @dataclass(frozen=True)
 class Base:
-    """A SMUR or helicopter base role of a site."""
+    """A SMUR or helicopter base role of a site.
+
+    ``periods`` are the (first, last) "MM-DD" days of each season, both included; a
+    period may run over the new year ("12-15" to "05-05"). None means all year.
+    """
 
     name: str
     season: str
     verified: bool
     source: str
     night_flight: bool | None = None
+    periods: tuple[tuple[str, str], ...] | None = None
+
+    def in_season(self, day: date) -> bool:
+        """True when the base runs on ``day``."""
+        if self.periods is None:
+            return True
+        key = f"{day.month:02d}-{day.day:02d}"
+        for first, last in self.periods:
+            if first <= last and first <= key <= last:
+                return True
+            if first > last and (key >= first or key <= last):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -116,6 +139,7 @@ class Site:
     id: str
     name: str
     finess: str | None
+    country: str
     lat: float
     lon: float
     location_kind: str
@@ -136,6 +160,11 @@ class SiteCatalogue:
             if site.id == site_id:
                 return site
         raise KeyError(site_id)
+
+    @property
+    def unconfirmed_cath_labs(self) -> tuple[Site, ...]:
+        """Sites with a cath lab whose 24/7 primary PCI is unknown: listed, not routed to."""
+        return tuple(s for s in self.sites if s.cath_lab is not None and s.cath_lab.pci_24_7.value is None)
 
     @property
     def cath_labs(self) -> tuple[Site, ...]:
@@ -160,7 +189,10 @@ def _fact(model: FactModel[Any] | None, default: Any, default_source: str) -> Fa
 def _base(model: RoleModel | None) -> Base | None:
     if model is None or not model.value:
         return None
-    return Base(name=model.name, season=model.season, verified=model.verified, source=model.source, night_flight=model.night_flight)
+    periods = tuple(tuple(p) for p in model.periods) if model.periods is not None else None
+    return Base(
+        name=model.name, season=model.season, verified=model.verified, source=model.source, night_flight=model.night_flight, periods=periods
+    )
 
 
 def load_sites(path: Path, *, door_to_wire_direct_min: float = 20.0, door_to_wire_ed_min: float = 45.0) -> SiteCatalogue:
@@ -202,6 +234,7 @@ def load_sites(path: Path, *, door_to_wire_direct_min: float = 20.0, door_to_wir
                 id=model.id,
                 name=model.name,
                 finess=model.finess,
+                country=model.country,
                 lat=model.location.lat,
                 lon=model.location.lon,
                 location_kind=model.location.kind,

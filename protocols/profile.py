@@ -123,8 +123,29 @@ class Profile:
         texts = {}
         for lang, template in (("fr", rule.text_fr), ("en", rule.text_en)):
             formatted = {name: _format_value(value, lang) for name, value in values.items()}
+            formatted.update(_durations(values))
             texts[lang] = template.format_map(formatted)
         return RuleFiring(rule_id, values, rule.source, texts["fr"], texts["en"])
+
+
+DURATION_SUFFIX = "_hm"
+
+
+def _with_durations(names: frozenset[str]) -> frozenset[str]:
+    """Add the ``<name>_hm`` placeholder of every value counted in minutes (``*_min``)."""
+    return names | {name + DURATION_SUFFIX for name in names if name.endswith("_min")}
+
+
+def _durations(values: Mapping[str, int | float | str | bool]) -> dict[str, str]:
+    """Format every minute value as hours and minutes ("12 h 28", "47 min") for a reader."""
+    durations = {}
+    for name, value in values.items():
+        if not name.endswith("_min") or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        minutes = round(value)
+        hours, rest = divmod(minutes, 60)
+        durations[name + DURATION_SUFFIX] = f"{hours} h {rest:02d}" if hours else f"{rest} min"
+    return durations
 
 
 def _format_value(value: int | float | str | bool, lang: str) -> str:
@@ -356,7 +377,7 @@ def _check_engine_requirements(entries: _ProfileFile, path: Path) -> None:
     for rule_id, entry in entries.rules.items():
         for lang in LANGUAGES:
             key = f"rules.{rule_id}.text.{lang}"
-            problem = _template_problem(getattr(entry.text, lang), RULE_VALUES[rule_id])
+            problem = _template_problem(getattr(entry.text, lang), _with_durations(RULE_VALUES[rule_id]))
             if problem:
                 raise DataError(
                     "profile_invalid", f"Profile file {path}: {key} is invalid: {problem}", field=key, path=str(path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+
+import numpy as np
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -42,9 +44,18 @@ class RoadRouter:
         self._scenarios: dict[tuple[int, frozenset[str]], RoadScenario] = {}
         self._lock = threading.Lock()
         self._closures = ClosureIndex.of(network)
+        self._season_masks: dict[date, np.ndarray] = {}
 
         self.destinations = {s.id: self._snap_site(s) for s in sites.cath_labs}
         self.bases = {s.id: self._snap_site(s) for s in sites.smur_bases}
+
+    def bases_in_season(self, day: date) -> np.ndarray:
+        """Return a boolean mask over the SMUR bases, in tree order, of those running on ``day``."""
+        mask = self._season_masks.get(day)
+        if mask is None:
+            mask = np.array([base.site.smur_base.in_season(day) for base in self.bases.values()])
+            self._season_masks[day] = mask
+        return mask
 
     def _snap_site(self, site: Site) -> SnappedSite:
         x, y = self._project(site.lon, site.lat)

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from dispatch.api import create_app
 from dispatch.calls import parse_call
 from dispatch.recommend import recommend
+from dispatch.schemas import Recommendation
 
 CALL = {"lat": 45.9237, "lon": 6.8694, "onset": "2026-12-04T17:00+01:00", "at": "2026-12-04T18:00+01:00"}
 
@@ -50,6 +51,10 @@ def test_english_by_query_parameter(client):
         ({"lat": 45.19, "lon": 5.72, "onset": "2026-10-25T02:30"}, "onset", "time_ambiguous"),
         ({"lat": 45.19, "lon": 5.72, "colour": "red"}, "colour", "unknown_field"),
         ({"lat": "north", "lon": 5.72}, "lat", "field_invalid"),
+        ({"lat": True, "lon": 5.72}, "lat", "field_invalid"),
+        ({"lat": 45.19, "lon": 5.72, "shock": "yes"}, "shock", "field_invalid"),
+        ({"commune": "saint gervais"}, "commune", "commune_ambiguous"),
+        ({"commune": "Grenoble", "lat": 45.9237, "lon": 6.8694}, "commune", "commune_mismatch"),
         ({"lat": 45.19, "lon": 5.72, "contraindication": "maybe"}, "contraindication", "field_invalid"),
     ],
 )
@@ -73,6 +78,56 @@ def test_error_message_in_french_by_default(client):
     assert "hors de la région" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b"22"])
+def test_malformed_body_is_422_on_body(client, content):
+    response = client.post("/api/v1/recommendations", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "body"
+    assert "objet JSON" in response.json()["error"]["message"]
+
+
+def test_unknown_field_lists_accepted_fields(client):
+    error = client.post("/api/v1/recommendations", json={"lat": 45.19, "lon": 5.72, "colour": "red"}).json()["error"]
+    assert "champ inconnu : colour" in error["message"]
+    assert "onset" in error["message"]
+
+
+def test_choice_error_in_french(client):
+    error = client.post("/api/v1/recommendations", json={"lat": 45.19, "lon": 5.72, "contraindication": "maybe"}).json()["error"]
+    assert error["message"] == "contraindication : « maybe » invalide, choisissez parmi : absolute, relative."
+
+
+def test_wrong_path_and_method_use_error_body(client):
+    missing = client.get("/api/v1/nothing")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    wrong = client.get("/api/v1/recommendations")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_answer_matches_documented_schema(client):
+    body = client.post("/api/v1/recommendations", json=CALL).json()
+    Recommendation.model_validate(body)
+    lysis = client.post("/api/v1/recommendations", json={"commune": "Val d'Isère", "onset": "2026-01-15T09:00+01:00", "at": "2026-01-15T10:00+01:00", "age": 80}).json()
+    Recommendation.model_validate(lysis)
+
+
+def test_docs_served_without_external_assets(client):
+    page = client.get("/docs").text
+    assert "cdn" not in page
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/swagger/swagger-ui.css").status_code == 200
+
+
+def test_openapi_documents_answer_and_errors(client):
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/recommendations"]["post"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Recommendation")
+    assert "422" in operation["responses"]
+    assert {p["name"] for p in operation["parameters"]} == {"lang", "Accept-Language"}
+    assert "lat" in operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
+
+
 def test_health_reports_network(client):
     body = client.get("/api/v1/health").json()
     assert body["status"] == "ok"
@@ -80,6 +135,3 @@ def test_health_reports_network(client):
     assert body["network"]["version"].startswith("v")
 
 
-def test_openapi_docs_served(client):
-    assert client.get("/docs").status_code == 200
-    assert "/api/v1/recommendations" in client.get("/openapi.json").json()["paths"]

@@ -38,12 +38,18 @@ def test_recommend_json_in_english(env, capsys):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--lat", "nan", "--lon", "5.7"], "latitude nan invalide"),
+        (["--lat", "nan", "--lon", "5.7"], "--lat : nan invalide"),
         (["--lat", "46.2044", "--lon", "6.1432"], "hors de la région"),
         (["--commune", "Atlantis"], "commune « Atlantis » inconnue"),
-        (["--lat", "45.19", "--lon", "5.72", "--onset", "2026-12-04T20:00+01:00", "--at", "2026-12-04T19:00+01:00"], "onset : le début des symptômes"),
+        (["--lat", "45.19", "--lon", "5.72", "--onset", "2026-12-04T20:00+01:00", "--at", "2026-12-04T19:00+01:00"], "--onset : le début des symptômes"),
         (["--lat", "45.19", "--lon", "5.72", "--onset", "2026-03-29T02:30"], "n'existe pas"),
-        (["--lat", "45.19", "--lon", "5.72", "--frobnicate"], "option inconnue : --frobnicate"),
+        (["--lat", "45.19", "--lon", "5.72", "--frobnicate"], "option inconnue : --frobnicate (voir resurcor recommend --help)"),
+        (["--commune", "saint gervais"], "Saint-Gervais (38), Saint-Gervais-les-Bains (74)"),
+        (["--commune", "grenoble", "--lat", "45.9237", "--lon", "6.8694"], "la commune Grenoble est à 121 km"),
+        (["--lat", "45.19", "--lon", "5.72", "--onset", "2020-01-01T10:00+01:00"], "plus de 7 jours avant l'appel"),
+        (["--lon"], "l'option --lon attend une valeur"),
+        (["--lat", "45.19", "--lon", "5.72", "--lang", "de"], "--lang : « de » invalide, choisissez parmi : fr, en"),
+        (["--lat", "45.19"], "--lon : valeur obligatoire manquante"),
     ],
 )
 def test_bad_input_exits_2_with_one_french_line(env, capsys, args, expected):
@@ -57,7 +63,7 @@ def test_bad_input_exits_2_with_one_french_line(env, capsys, args, expected):
 
 def test_bad_input_in_english(env, capsys):
     assert main(["recommend", "--lat", "91", "--lon", "5.7", "--lang", "en"]) == 2
-    assert "latitude 91 is invalid" in capsys.readouterr().err
+    assert "--lat: 91 is invalid, give a finite latitude" in capsys.readouterr().err
 
 
 def test_route_between_two_cities(env, capsys):

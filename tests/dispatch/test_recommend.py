@@ -87,7 +87,8 @@ def test_naive_time_warns_assumed_local(context):
 def test_english_texts(context):
     answer = _answer(context, lat=45.1885, lon=5.7245, onset="2026-12-04T17:00+01:00", lang="en")
     assert answer["strategy_text"] == "Primary PCI"
-    assert answer["rules"][0]["text"].isascii() or "min" in answer["rules"][0]["text"]
+    assert answer["rules"][0]["text"].startswith("Symptoms for 2 h 29")
+    assert "sans" not in " ".join(w["text"] for w in answer["warnings"])
 
 
 @pytest.mark.parametrize(
@@ -131,3 +132,53 @@ def test_shock_goes_to_pci_whatever_the_delay(context):
 def test_elderly_lysis_is_half_dose(context):
     answer = _answer(context, commune="val disere", onset="2026-01-15T09:00+01:00", at="2026-01-15T10:00+01:00", age=80)
     assert answer["lysis_dose"] == "half_dose_tenecteplase"
+
+
+def _codes(answer):
+    return {w["code"] for w in answer["warnings"]}
+
+
+def test_seasonal_smur_base_only_in_season(context):
+    # The Alpe d'Huez antenna runs mid-December to early May and in July-August.
+    winter = _answer(context, commune="Huez", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
+    autumn = _answer(context, commune="Huez", onset="2026-10-14T08:30+02:00", at="2026-10-14T10:00+02:00")
+    assert winter["smur"]["id"] == "alpe-d-huez-altiport"
+    assert autumn["smur"]["id"] != "alpe-d-huez-altiport"
+
+
+def test_unverified_smur_is_flagged(context):
+    answer = _answer(context, commune="Chamonix", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
+    assert answer["smur"]["id"] == "smur-chamonix-hpmb"
+    assert "unverified_smur" in _codes(answer)
+
+
+def test_cross_border_destination_is_flagged(context):
+    answer = _answer(context, commune="Chamonix", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
+    assert answer["destination"]["id"] == "geneve-hug"
+    assert answer["destination"]["finess"] is None
+    assert "cross_border_destination" in _codes(answer)
+
+
+def test_unconfirmed_cath_labs_are_listed(context):
+    answer = _answer(context, commune="Grenoble", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
+    warning = next(w for w in answer["warnings"] if w["code"] == "cath_labs_unconfirmed")
+    assert warning["count"] == 5
+    assert "Groupe Hospitalier Mutualiste de Grenoble" in warning["text"]
+
+
+def test_call_time_far_from_now_is_flagged(context):
+    answer = _answer(context, commune="Grenoble", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
+    assert "call_time_far" in _codes(answer)
+
+
+def test_commune_position_stated(context):
+    answer = _answer(context, commune="Grenoble", onset="2026-12-04T17:00+01:00")
+    assert answer["patient"]["located_by"] == "commune"
+    assert "located_by_commune" in _codes(answer)
+
+
+def test_shock_beyond_48h_texts_agree(context):
+    answer = _answer(context, commune="Grenoble", onset="2026-12-01T10:00+01:00", at="2026-12-04T10:00+01:00", shock=True)
+    assert answer["strategy"] == "primary_pci"
+    window = next(r for r in answer["rules"] if r["id"] == "beyond_late_window")
+    assert "chez le patient stable" in window["text"]

@@ -1,0 +1,147 @@
+"""Pydantic models of the HTTP API's bodies.
+
+The request model validates input. The answer models document the response in OpenAPI
+and are checked against real answers by the tests; the service itself returns plain
+dicts serialised with orjson, because validating its own output on every call would
+double the request cost.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RecommendationRequest(BaseModel):
+    """A STEMI call: where the patient is, when symptoms began, and the patient flags."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float | None = Field(default=None, strict=True, description="patient latitude, decimal degrees (WGS84)", examples=[45.9237])
+    lon: float | None = Field(default=None, strict=True, description="patient longitude, decimal degrees (WGS84)", examples=[6.8694])
+    commune: str | None = Field(
+        default=None,
+        description="commune name, 'Name (département)' or INSEE code; locates the patient when lat/lon are absent",
+        examples=["Chamonix"],
+    )
+    onset: str | None = Field(default=None, description="symptom onset, ISO 8601; without offset read as the region's local time", examples=["2026-02-14T08:30+01:00"])
+    at: str | None = Field(default=None, description="time of the call, ISO 8601; default: now", examples=["2026-02-14T10:00+01:00"])
+    age: int | None = Field(default=None, strict=True, description="age in years")
+    shock: bool = Field(default=False, strict=True, description="cardiogenic shock")
+    arrest: bool = Field(default=False, strict=True, description="resuscitated cardiac arrest")
+    contraindication: Literal["absolute", "relative"] | None = Field(default=None, description="contraindication to fibrinolysis")
+    lang: Literal["fr", "en"] | None = Field(default=None, description="language of the texts; default fr")
+
+
+class SiteRef(BaseModel):
+    id: str
+    finess: str | None = Field(description="FINESS establishment number; null for a site outside France")
+    name: str
+    lat: float
+    lon: float
+
+
+class PlanSummary(BaseModel):
+    """One cath lab reached by one transport, with its time chain."""
+
+    destination: SiteRef
+    transport: Literal["road", "helicopter"]
+    diagnosis_to_wire_min: int
+    call_to_wire_min: int
+    transport_min: int
+    transport_km: float
+    door_to_wire_min: int
+    chain_min: dict[str, int] = Field(description="each interval of the chain, in whole minutes, in chain order")
+
+
+class RuleApplied(BaseModel):
+    id: str
+    text: str = Field(description="the rule and the numbers that decided, in the answer's language")
+    values: dict[str, int | float | str | bool]
+    source: str = Field(description="guideline and class/level, or the project's own rule")
+
+
+class Warning(BaseModel):
+    """A warning; its other keys are the values named in its text."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    text: str
+
+
+class SmurProposed(BaseModel):
+    id: str
+    name: str
+    drive_min: int | None
+    drive_km: float
+
+
+class Patient(BaseModel):
+    lat: float
+    lon: float
+    commune: dict[str, str] | None
+    snap_distance_m: int
+    located_by: Literal["commune", "coordinates"]
+    onset: str | None
+    at: str
+    symptom_min_at_diagnosis: int | None
+    age_years: int | None
+    cardiogenic_shock: bool
+    resuscitated_arrest: bool
+    contraindication: Literal["none", "relative", "absolute"]
+
+
+class NetworkInfo(BaseModel):
+    source: str = Field(description="osm_pbf, osm_xml, osm_download or skeleton")
+    name: str
+    version: str
+    approximate: bool
+    built_at: str
+    date: str = Field(description="date of the call, which selects the seasonal closures")
+    closed_sections: int
+
+
+class Recommendation(BaseModel):
+    """The recommendation and every figure and rule behind it."""
+
+    strategy: Literal["primary_pci", "fibrinolysis_then_transfer", "pci_centre_no_lysis", "no_emergency_reperfusion"]
+    strategy_text: str
+    destination: SiteRef | None
+    transport: Literal["road", "helicopter"] | None
+    chain_min: dict[str, int]
+    diagnosis_to_wire_min: int | None = Field(description="anticipated diagnosis to wire crossing of the fastest PCI plan")
+    threshold_min: float | None
+    call_to_wire_min: int | None
+    lysis_dose: str | None
+    timeline: dict[str, str] = Field(description="estimated clock time of each step, in the region's timezone")
+    smur: SmurProposed | None
+    alternatives: list[PlanSummary]
+    rules: list[RuleApplied]
+    warnings: list[Warning]
+    patient: Patient
+    network: NetworkInfo
+    profile: dict[str, str]
+    sites_version: str
+    lang: Literal["fr", "en"]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable error code")
+    field: str | None = Field(description="the request field at fault, when there is one")
+    message: str = Field(description="what failed and how to fix it, in the request's language")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    message: str
+    region: str
+    network: dict[str, str | int | bool]
+    profile: str
+    sites_version: str
+    started_at: str
