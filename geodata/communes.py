@@ -47,11 +47,18 @@ class CommuneIndex:
     """Communes with a name index; ``search`` ranks exact, then prefix, then substring matches."""
 
     communes: tuple[Commune, ...]
-    _squashed: tuple[str, ...]
+    _names: tuple[tuple[str, Commune], ...]
 
     @classmethod
-    def from_communes(cls, communes: list[Commune]) -> CommuneIndex:
-        return cls(communes=tuple(communes), _squashed=tuple(_squash(c.name) for c in communes))
+    def from_communes(cls, communes: list[Commune], aliases: dict[str, list[str]] | None = None) -> CommuneIndex:
+        """Index communes by name and by ``aliases`` (INSEE code to other names, such as resorts)."""
+        names = [(_squash(c.name), c) for c in communes]
+        by_code = {c.insee: c for c in communes}
+        for insee, alias_names in (aliases or {}).items():
+            commune = by_code.get(insee)
+            if commune is not None:
+                names.extend((_squash(alias), commune) for alias in alias_names if _squash(alias))
+        return cls(communes=tuple(communes), _names=tuple(names))
 
     def by_insee(self, insee: str) -> Commune | None:
         for commune in self.communes:
@@ -64,8 +71,9 @@ class CommuneIndex:
         needle = _squash(_expand_saint(query))
         if not needle:
             return []
-        ranked: list[tuple[int, int, Commune]] = []
-        for squashed, commune in zip(self._squashed, self.communes, strict=True):
+        best: dict[str, int] = {}
+        by_code: dict[str, Commune] = {}
+        for squashed, commune in self._names:
             if squashed == needle:
                 rank = 0
             elif squashed.startswith(needle):
@@ -74,9 +82,12 @@ class CommuneIndex:
                 rank = 2
             else:
                 continue
-            ranked.append((rank, -commune.population, commune))
-        ranked.sort(key=lambda item: (item[0], item[1]))
-        return [(rank, commune) for rank, _, commune in ranked]
+            # A commune found by its name and by an alias keeps its best rank.
+            if rank < best.get(commune.insee, 3):
+                best[commune.insee] = rank
+                by_code[commune.insee] = commune
+        ranked = sorted(best.items(), key=lambda item: (item[1], -by_code[item[0]].population))
+        return [(rank, by_code[insee]) for insee, rank in ranked]
 
     def search(self, query: str, limit: int = 10) -> list[Commune]:
         """Return the communes whose name matches ``query``, best first.
@@ -127,7 +138,29 @@ def _expand_saint(query: str) -> str:
     return " ".join(expanded.get(w, w) for w in words)
 
 
-def load_communes(path: Path, departements: set[str] | None = None) -> CommuneIndex:
+def read_aliases(path: Path, code_column: str, name_column: str) -> dict[str, list[str]]:
+    """Read other names of communes (resorts, villages) from a CSV: INSEE code to names.
+
+    A cell may list several names separated by " / "; text in brackets is a comment, so
+    "Méribel / Méribel-Mottaret (Les Allues)" gives Méribel and Méribel-Mottaret.
+    """
+    aliases: dict[str, list[str]] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                cell = _BRACKETS.sub("", row.get(name_column) or "")
+                names = [name.strip() for name in cell.split(" / ") if name.strip()]
+                if names:
+                    aliases.setdefault(row[code_column], []).extend(names)
+    except (OSError, KeyError) as err:
+        raise DataError("communes_invalid", f"cannot read commune aliases from {path}: {err}", field=str(path)) from err
+    return aliases
+
+
+_BRACKETS = re.compile(r"\([^)]*\)")
+
+
+def load_communes(path: Path, departements: set[str] | None = None, aliases: dict[str, list[str]] | None = None) -> CommuneIndex:
     """Load a communes CSV (code_insee, nom, departement, population, lat, lon)."""
     required = {"code_insee", "nom", "departement", "population", "lat", "lon"}
     communes = []
@@ -156,4 +189,4 @@ def load_communes(path: Path, departements: set[str] | None = None) -> CommuneIn
     except OSError as err:
         raise DataError("communes_invalid", f"cannot read the communes file {path}: {err}", field=str(path)) from err
     logger.info("communes %s: %d communes", path.name, len(communes))
-    return CommuneIndex.from_communes(communes)
+    return CommuneIndex.from_communes(communes, aliases)

@@ -22,7 +22,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
-from geodata.communes import CommuneIndex, load_communes
+from geodata.communes import CommuneIndex, load_communes, read_aliases
 from geodata.errors import DataError
 from geodata.sites import SiteCatalogue, load_sites
 
@@ -43,9 +43,15 @@ class _Boundary(_DataRef):
     margin_m: float = Field(default=0, ge=0)
 
 
+class _Aliases(_DataRef):
+    code_column: str
+    name_column: str
+
+
 class _Communes(_DataRef):
     departements: list[str] | None = None
     polygons: str | None = None
+    aliases: _Aliases | None = None
 
 
 class _BySource(_Strict):
@@ -179,7 +185,11 @@ def load_region(region_dir: Path, data_dir: Path) -> Region:
         boundary = boundary.buffer(model.boundary.margin_m)
     shapely.prepare(boundary)
 
-    communes = load_communes(shared(model.communes.data, "communes"), set(model.communes.departements or []) or None)
+    aliases = None
+    if model.communes.aliases is not None:
+        alias_file = model.communes.aliases
+        aliases = read_aliases(shared(alias_file.data, "communes.aliases"), alias_file.code_column, alias_file.name_column)
+    communes = load_communes(shared(model.communes.data, "communes"), set(model.communes.departements or []) or None, aliases)
     sites_path = (region_dir / model.sites).resolve()
     sites = load_sites(sites_path)
     skeleton_path = (data_dir / model.skeleton.data) if model.skeleton else None

@@ -29,6 +29,30 @@ def test_commune_search_ignores_accents_and_case(region, query, expected):
     assert region.communes.search(query)[0].name == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("meribel", "Les Allues"),
+        ("Val Thorens", "Les Belleville"),
+        ("alpe d'huez", "Huez"),
+        ("les arcs", "Bourg-Saint-Maurice"),
+        ("Saint-Gervais (74)", "Saint-Gervais-les-Bains"),
+        ("73304", "Val-d'Isère"),
+    ],
+)
+def test_commune_resolves_resorts_and_codes(region, query, expected):
+    commune, _ = region.communes.resolve(query)
+    assert commune is not None
+    assert commune.name == expected
+
+
+@pytest.mark.parametrize("query", ["saint gervais", "Saint-Julien", "les 7 laux"])
+def test_ambiguous_commune_lists_candidates(region, query):
+    commune, candidates = region.communes.resolve(query)
+    assert commune is None
+    assert len(candidates) >= 2
+
+
 def test_commune_search_unknown_name_is_empty(region):
     assert region.communes.search("atlantis sur mer") == []
 
