@@ -853,6 +853,7 @@ def run_http(region: Region, sizes: RunSizes, work_dir: Path, expected_key: tupl
             run_wrk(url, script, 8, sizes.wrk_warmup_s)
             result["wrk"] = [
                 run_wrk(url, script, 1, sizes.wrk_single_duration_s),
+                run_wrk(url, script, 4, sizes.wrk_duration_s),
                 run_wrk(url, script, 8, sizes.wrk_duration_s),
                 run_wrk(url, script, 16, sizes.wrk_duration_s),
             ]
@@ -966,10 +967,19 @@ def target_rows(results: dict[str, Any]) -> list[list[str]]:
         p99_rows = [
             ("one request at a time, wrk 1 connection", by_connections[1]["p99"]),
             (f"one request at a time, {sequential['client']}", sequential["latency"]["p99"]),
+            ("4 concurrent connections, wrk", by_connections[4]["p99"]),
             ("8 concurrent connections, wrk", by_connections[8]["p99"]),
         ]
         for label, p99 in p99_rows:
             rows.append([f"HTTP p99 under {TARGET_HTTP_P99_MS:g} ms ({label})", format_duration(p99), _yes(p99 * 1e3 < TARGET_HTTP_P99_MS)])
+        # Both HTTP targets at once: one wrk run with the p99 under target and the rate above it.
+        joint = [w for w in http["wrk"] if w["p99"] * 1e3 < TARGET_HTTP_P99_MS and w["rps"] >= TARGET_HTTP_RPS]
+        best_joint = max(joint, key=lambda w: w["rps"]) if joint else None
+        rows.append([
+            f"p99 under {TARGET_HTTP_P99_MS:g} ms and at least {TARGET_HTTP_RPS:g} requests/s in the same wrk run",
+            f"{best_joint['connections']} connections: {best_joint['rps']:.0f}/s, p99 {format_duration(best_joint['p99'])}" if best_joint else "none",
+            _yes(best_joint is not None),
+        ])
         best_rps = max(w["rps"] for w in http["wrk"])
         rows.append([f"at least {TARGET_HTTP_RPS:g} requests/s, one worker (best wrk run)", f"{best_rps:.0f}", _yes(best_rps >= TARGET_HTTP_RPS)])
     else:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 
 import numpy as np
@@ -50,7 +51,7 @@ class RoadScenario:
     open_edges: np.ndarray
     description: str
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Digest of the mask, used to cache the trees computed for it."""
         return hashlib.sha256(np.packbits(self.open_edges).tobytes()).hexdigest()[:16]
