@@ -135,3 +135,20 @@ def test_health_reports_network(client):
     assert body["network"]["version"].startswith("v")
 
 
+
+
+def test_routed_endpoint_matches_fast_path(client, context):
+    from dispatch.api import answer_recommendation
+
+    status, direct = answer_recommendation(context, b'{"lat": 45.9237, "lon": 6.8694, "onset": "2026-12-04T17:00+01:00", "at": "2026-12-04T18:00+01:00"}', None, "")
+    over_http = client.post("/api/v1/recommendations", json=CALL).json()
+    assert status == 200
+    assert direct["strategy"] == over_http["strategy"]
+    assert direct["alternatives"] == over_http["alternatives"]
+
+
+def test_fast_path_reads_lang_from_query_and_header(client):
+    by_query = client.post("/api/v1/recommendations?lang=en", json={"lat": 95, "lon": 6.0}).json()
+    by_header = client.post("/api/v1/recommendations", json={"lat": 95, "lon": 6.0}, headers={"accept-language": "en-GB,en;q=0.8"}).json()
+    assert by_query["error"]["message"].startswith("lat: 95.0 is invalid")
+    assert by_header["error"]["message"].startswith("lat: 95.0 is invalid")
