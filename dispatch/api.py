@@ -159,9 +159,9 @@ def answer_recommendation(
 class RecommendationFastPath:
     """ASGI middleware answering POST /api/v1/recommendations without the router.
 
-    A recommendation is a few hundred microseconds of CPU with no I/O once the trees are
-    warm; the routing, dependency and exception layers it skips cost about as much again,
-    so this path roughly halves a request's time. It runs on the event loop because a
+    Skipping the routing, dependency and exception layers raised throughput by about
+    10 % with wrk on 127.0.0.1 (2 cores). A recommendation is a few hundred microseconds
+    of CPU with no I/O once the trees are warm, so it runs on the event loop: a
     thread-pool hop would cost more than the work.
     """
 

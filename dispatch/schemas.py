@@ -2,8 +2,8 @@
 
 The request model validates input. The answer models document the response in OpenAPI
 and are checked against real answers by the tests; the service itself returns plain
-dicts serialised with orjson, because validating its own output on every call would
-double the request cost.
+dicts serialised with orjson, because validating its own output would add to the cost of
+every request.
 """
 
 from __future__ import annotations

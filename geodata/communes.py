@@ -104,9 +104,10 @@ class CommuneIndex:
 
         ``query`` may be an INSEE code, a name, or a name followed by its département
         in brackets ("Saint-Gervais (74)"). A name designates one commune when it is the
-        only exact match and no longer name starting with it has more inhabitants
-        ("saint gervais" stays ambiguous between Saint-Gervais (38, 538 inhabitants) and
-        Saint-Gervais-les-Bains (74)); otherwise when it is the only match of any kind.
+        only exact match and no longer name starting with it has more inhabitants. So
+        "saint gervais" stays ambiguous between Saint-Gervais (38, 538 inhabitants) and
+        Saint-Gervais-les-Bains (74). Without an exact match, the name must be the only
+        match of any kind.
         """
         text = query.strip()
         by_code = self.by_insee(text.upper())
