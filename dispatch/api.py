@@ -147,6 +147,7 @@ def answer_recommendation(
             arrest=body.arrest,
             contraindication=body.contraindication,
             lang=lang,
+            places=context.places,
         )
         return 200, recommend(context, call)
     except InputError as err:

@@ -7,11 +7,13 @@ InputError naming the field, so the two give the same error in the same words.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from geodata.communes import Commune
 from geodata.errors import InputError
+from geodata.places import PlaceIndex
 from geodata.region import Region
 from protocols import Contraindication, PatientFlags
 from dispatch.timeparse import ParsedTime, localize, parse_time
@@ -27,6 +29,9 @@ MAX_ONSET_AGE = timedelta(days=7)
 
 MAX_LISTED_CANDIDATES = 6
 
+# Longer than any French commune or resort name; a longer value is not a name.
+MAX_NAME_LENGTH = 100
+
 
 @dataclass(frozen=True)
 class CallInput:
@@ -35,7 +40,9 @@ class CallInput:
     lat: float
     lon: float
     commune: Commune | None
-    located_by_commune: bool
+    located_by: str
+    place_name: str
+    place_node: int | None
     at: ParsedTime
     onset: ParsedTime | None
     patient: PatientFlags
@@ -69,40 +76,63 @@ def parse_call(
     arrest: bool = False,
     contraindication: str | None = None,
     lang: str = "fr",
+    places: PlaceIndex | None = None,
 ) -> CallInput:
-    """Validate the raw fields of a call; ``now`` is the call time when ``at`` is not given."""
-    found = resolve_commune(region, commune) if commune is not None and commune.strip() else None
+    """Validate the raw fields of a call; ``now`` is the call time when ``at`` is not given.
 
-    if lat is None and lon is None:
-        if found is None:
-            raise InputError("location_missing", "give lat and lon, or a commune", field="lat")
-        lat_value, lon_value, by_commune = found.lat, found.lon, True
+    With ``places``, a name designates a named place of the network (a resort) before a
+    commune.
+    """
+    if commune is not None and len(commune) > MAX_NAME_LENGTH:
+        raise InputError("commune_too_long", f"commune: {len(commune)} characters, at most {MAX_NAME_LENGTH}", field="commune", max=MAX_NAME_LENGTH)
+    named = commune is not None and commune.strip() != ""
+
+    # A named place of the network (a resort) is more precise than its commune's point.
+    place_node = places.find(commune) if named and places is not None and lat is None and lon is None else None
+    place_name = ""
+    if place_node is not None:
+        place_name = places.name(place_node)
+        lat_value, lon_value = places.lat_lon(place_node)
+        found = region.commune_at(lon_value, lat_value)
+        located_by = "place"
     else:
-        if lat is None:
-            raise InputError("field_missing", "lat is required with lon", field="lat")
-        if lon is None:
-            raise InputError("field_missing", "lon is required with lat", field="lon")
-        lat_value, lon_value, by_commune = check_coordinate(lat, "lat"), check_coordinate(lon, "lon"), False
-        if found is not None:
-            _check_commune_near(region, found, lat_value, lon_value)
+        found = resolve_commune(region, commune) if named else None
+        if lat is None and lon is None:
+            if found is None:
+                raise InputError("location_missing", "give lat and lon, or a commune", field="lat")
+            lat_value, lon_value, located_by = found.lat, found.lon, "commune"
+        else:
+            if lat is None:
+                raise InputError("field_missing", "lat is required with lon", field="lat")
+            if lon is None:
+                raise InputError("field_missing", "lon is required with lat", field="lon")
+            lat_value, lon_value, located_by = check_coordinate(lat, "lat"), check_coordinate(lon, "lon"), "coordinates"
+            if found is not None:
+                _check_commune_near(region, found, lat_value, lon_value)
+            else:
+                found = region.commune_at(lon_value, lat_value)
 
     timezone = region.timezone
     call_time = _parse_when(at, "at", timezone) if at is not None else ParsedTime(now.astimezone(timezone), False)
-    onset_time = _parse_when(onset, "onset", timezone) if onset is not None and onset != "" else None
+    onset_time = None
+    if isinstance(onset, str) and (clock := _CLOCK_TIME.match(onset)):
+        onset_time = _last_clock_time(int(clock.group(1)), int(clock.group(2)), call_time.value, timezone)
+    elif onset is not None and onset != "":
+        onset_time = _parse_when(onset, "onset", timezone)
     if onset_time is not None and onset_time.value > call_time.value:
         raise InputError(
             "onset_after_call",
             f"onset {onset_time.value.isoformat()} is after the call {call_time.value.isoformat()}",
             field="onset",
-            onset=onset_time.value.isoformat(),
-            at=call_time.value.isoformat(),
+            onset=onset_time.value.isoformat(timespec="minutes"),
+            at=call_time.value.isoformat(timespec="minutes"),
         )
     if onset_time is not None and call_time.value - onset_time.value > MAX_ONSET_AGE:
         raise InputError(
             "onset_implausible",
             f"onset {onset_time.value.isoformat()} is more than {MAX_ONSET_AGE.days} days before the call; check the date",
             field="onset",
-            onset=onset_time.value.isoformat(),
+            onset=onset_time.value.isoformat(timespec="minutes"),
             days=MAX_ONSET_AGE.days,
         )
 
@@ -124,7 +154,9 @@ def parse_call(
         lat=lat_value,
         lon=lon_value,
         commune=found,
-        located_by_commune=by_commune,
+        located_by=located_by,
+        place_name=place_name,
+        place_node=place_node,
         at=call_time,
         onset=onset_time,
         patient=PatientFlags(age_years=age_years, cardiogenic_shock=bool(shock), resuscitated_arrest=bool(arrest), contraindication=flag),
@@ -138,7 +170,11 @@ def resolve_commune(region: Region, text: str) -> Commune:
     if commune is not None:
         return commune
     if not candidates:
-        raise InputError("commune_unknown", f"commune {text!r} is unknown in the region", field="commune", value=text)
+        suggestions = ", ".join(f"{c.name} ({c.departement})" for c in region.communes.suggest(text))
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        if suggestions:
+            raise InputError("commune_unknown_suggest", f"commune {shown!r} is unknown; close names: {suggestions}", field="commune", value=shown, suggestions=suggestions)
+        raise InputError("commune_unknown", f"commune {shown!r} is unknown in the region", field="commune", value=shown)
     listed = ", ".join(f"{c.name} ({c.departement})" for c in candidates[:MAX_LISTED_CANDIDATES])
     more = len(candidates) - MAX_LISTED_CANDIDATES
     raise InputError(
@@ -165,6 +201,24 @@ def _check_commune_near(region: Region, commune: Commune, lat: float, lon: float
             lat=lat,
             lon=lon,
         )
+
+
+_CLOCK_TIME = re.compile(r"^\s*([01]?\d|2[0-3])\s*[:hH]\s*([0-5]\d)\s*$")
+
+
+def _last_clock_time(hour: int, minute: int, call_time: datetime, timezone) -> ParsedTime:
+    """Return the last time the local clock showed ``hour:minute`` before the call.
+
+    A caller says "since 20:00": that is today's 20:00 when it is before the call,
+    otherwise yesterday's. The answer states the full date it used.
+    """
+    local_call = call_time.astimezone(timezone)
+    day = local_call.date()
+    for days_back in (0, 1):
+        candidate = localize(datetime.combine(day - timedelta(days=days_back), time(hour, minute)), "onset", timezone)
+        if candidate.value <= call_time:
+            return ParsedTime(candidate.value, True, from_clock_time=True)
+    return ParsedTime(candidate.value, True, from_clock_time=True)
 
 
 def _parse_when(value: str | datetime, field: str, timezone) -> ParsedTime:

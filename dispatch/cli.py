@@ -193,6 +193,7 @@ def _recommend(args: argparse.Namespace, settings: Settings, lang: str) -> int:
         arrest=args.arrest,
         contraindication=args.contraindication,
         lang=lang,
+        places=context.places,
     )
     answer = recommend(context, call)
     if args.json:

@@ -57,7 +57,7 @@ class ChainParameters:
     off_road_speed_kmh: float
     off_road_detour_factor: float
 
-    def off_road_s(self, distance_m: float) -> float:
+    def off_road_s(self, distance_m: float | np.ndarray) -> float | np.ndarray:
         """Seconds to cover the gap between a point and its snapped road node."""
         return distance_m * self.off_road_detour_factor / (self.off_road_speed_kmh / 3.6)
 
@@ -99,14 +99,19 @@ class Plan:
 def nearest_smur(
     router: RoadRouter, trees: TreeSet, patient: Snap, params: ChainParameters, day: date
 ) -> SmurLeg | None:
-    """Return the in-season SMUR base with the shortest emergency drive to the patient, or None."""
+    """Return the in-season SMUR base with the shortest emergency drive to the patient, or None.
+
+    The drive includes each base's own off-road leg, so a base far from the network does
+    not win on its road time alone.
+    """
     forward = trees.from_bases
-    times = np.where(router.bases_in_season(day), forward.time_s[:, patient.node], np.inf)
-    if not np.isfinite(times).any():
+    road_s = forward.time_s[:, patient.node] * params.emergency_time_factor
+    totals = np.where(router.bases_in_season(day), road_s + params.off_road_s(router.base_snap_m), np.inf)
+    if not np.isfinite(totals).any():
         return None
-    best = int(np.argmin(times))
+    best = int(np.argmin(totals))
     base = router.bases[forward.root_ids[best]]
-    drive_s = times[best] * params.emergency_time_factor + params.off_road_s(base.snap.distance_m) + params.off_road_s(patient.distance_m)
+    drive_s = totals[best] + params.off_road_s(patient.distance_m)
     return SmurLeg(base=base, drive_s=float(drive_s), drive_m=float(forward.dist_m[best, patient.node]))
 
 

@@ -14,11 +14,13 @@ import numpy as np
 import shapely
 
 from geodata.errors import OutsideRegionError
-from routing.snap import Snap
+from routing.scenario import RoadScenario
+from routing.snap import Snap, Snapper
 from protocols import DecisionInput, PciPlanTimes, Strategy, decide
 from dispatch.calls import CallInput
 from dispatch.i18n import translate
 from dispatch.plans import (
+    whole_minutes,
     CALL_TO_DIAGNOSIS_STEPS,
     Plan,
     lysis_plan,
@@ -66,8 +68,8 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def locate(context: ServiceContext, call: CallInput):
-    """Snap the call's point to the network; raise OutsideRegionError outside the region or coverage."""
+def locate(context: ServiceContext, call: CallInput, scenario: RoadScenario) -> Snap:
+    """Snap the call's point to the roads open in ``scenario``; raise OutsideRegionError outside the region or coverage."""
     region = context.region
     x, y = region.project(call.lon, call.lat)
     if not region.contains_xy(x, y):
@@ -79,12 +81,18 @@ def locate(context: ServiceContext, call: CallInput):
             lon=call.lon,
             region=region.name.get(call.lang, region.id),
         )
-    if call.located_by_commune and call.commune is not None:
-        snap = _snap_in_commune(context, call)
+    snapper = context.router.snapper_for(scenario)
+    if call.place_node is not None and call.place_node in snapper.candidate_set:
+        return Snap(node=call.place_node, distance_m=0.0)
+    if call.located_by == "commune" and call.commune is not None:
+        snap = _snap_in_commune(context, call, snapper)
         if snap is not None:
             return snap
+
     # One projection serves the boundary test and the snap when both use the same CRS.
-    snap = context.router.snapper.snap(x, y) if context.network.crs == region.crs else context.router.snap_point(call.lon, call.lat)
+    if context.network.crs != region.crs:
+        x, y = context.router.project(call.lon, call.lat)
+    snap = snapper.snap(x, y)
     if snap.distance_m > context.max_snap_m:
         raise OutsideRegionError(
             "too_far_from_network",
@@ -98,7 +106,7 @@ def locate(context: ServiceContext, call: CallInput):
     return snap
 
 
-def _snap_in_commune(context: ServiceContext, call: CallInput) -> Snap | None:
+def _snap_in_commune(context: ServiceContext, call: CallInput, snapper: Snapper) -> Snap | None:
     """Join a call located by commune name to the network inside that commune.
 
     The commune's point is only a representative point of its area (often on a slope
@@ -112,7 +120,7 @@ def _snap_in_commune(context: ServiceContext, call: CallInput) -> Snap | None:
     polygon = context.region.commune_polygon(call.commune.insee)
     if polygon is None:
         return None
-    candidates = context.router.snapper.candidates
+    candidates = snapper.candidates
     inside = candidates[shapely.contains_xy(polygon, network.node_x[candidates], network.node_y[candidates])]
     if inside.size == 0:
         return None
@@ -125,14 +133,13 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
     """Compute the recommendation of one call."""
     lang = call.lang
     params = context.chain_parameters
-    snap = locate(context, call)
     call_time = call.at.value
-    scenario = context.router.scenario_for(call_time.astimezone(context.region.timezone).date())
-
+    call_day = call_time.astimezone(context.region.timezone).date()
+    scenario = context.router.scenario_for(call_day)
+    snap = locate(context, call, scenario)
     trees = context.router.tree_set(scenario)
 
     # Plans: the nearest SMUR base reaches the patient, then one road plan per cath lab.
-    call_day = call_time.astimezone(context.region.timezone).date()
     smur = nearest_smur(context.router, trees, snap, params, call_day)
     plans = road_plans(context.router, trees, snap, smur, params)
     fastest = plans[0] if plans else None
@@ -196,7 +203,9 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
             "lon": call.lon,
             "commune": {"insee": call.commune.insee, "name": call.commune.name} if call.commune else None,
             "snap_distance_m": round(snap.distance_m),
-            "located_by": "commune" if call.located_by_commune else "coordinates",
+            "located_by": call.located_by,
+            "place": call.place_name or None,
+            "access_min": whole_minutes(params.off_road_s(snap.distance_m)),
             "onset": call.onset.value.isoformat() if call.onset else None,
             "at": call_time.isoformat(),
             "symptom_min_at_diagnosis": symptom_at_diagnosis,
@@ -254,8 +263,10 @@ def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings
         warnings.append(_warning("network_old", lang, days=age_days, date=network.built_at.date().isoformat()))
 
     # Assumptions about the input.
+    if call.onset is not None and call.onset.from_clock_time:
+        warnings.append(_warning("onset_from_clock_time", lang, value=call.onset.value.isoformat(timespec="minutes")))
     for name, parsed in (("at", call.at), ("onset", call.onset)):
-        if parsed is not None and parsed.assumed_local:
+        if parsed is not None and parsed.assumed_local and not parsed.from_clock_time:
             warnings.append(
                 _warning(
                     "time_assumed_local",
@@ -272,10 +283,13 @@ def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings
         warnings.append(_warning(str(code), lang))
 
     # Where the patient is.
-    if call.located_by_commune:
+    if call.located_by == "commune":
         warnings.append(_warning("located_by_commune", lang, commune=call.commune.name, insee=call.commune.insee))
+    elif call.located_by == "place":
+        warnings.append(_warning("located_by_place", lang, place=call.place_name))
     if snap.distance_m > context.warn_snap_m:
-        warnings.append(_warning("snap_far", lang, distance_m=round(snap.distance_m)))
+        access_min = whole_minutes(context.chain_parameters.off_road_s(snap.distance_m))
+        warnings.append(_warning("snap_far", lang, distance_km=round(snap.distance_m / 1000, 1), access_min=access_min))
 
     # Resources and roads.
     if smur is None:

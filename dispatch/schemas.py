@@ -83,7 +83,9 @@ class Patient(BaseModel):
     lon: float
     commune: dict[str, str] | None
     snap_distance_m: int
-    located_by: Literal["commune", "coordinates"]
+    located_by: Literal["commune", "coordinates", "place"]
+    place: str | None = Field(description="the network's named place the patient was located at, if any")
+    access_min: int = Field(description="minutes between the point and its network node, counted in the SMUR drive and in the transport")
     onset: str | None
     at: str
     symptom_min_at_diagnosis: int | None

@@ -12,6 +12,7 @@ from pathlib import Path
 from pyproj import Transformer
 
 from geodata.network import RoadNetwork, load_network
+from geodata.places import PlaceIndex
 from geodata.region import Region, load_region
 from protocols import Profile, load_profile
 from dispatch.plans import ChainParameters
@@ -40,11 +41,13 @@ class ServiceContext:
     router: RoadRouter
     profile: Profile
     loaded_at: datetime
+    places: PlaceIndex | None = None
 
     @cached_property
     def chain_parameters(self) -> ChainParameters:
-        """The profile's time-chain parameters, read once."""
+        """The profile's time-chain parameters, read once; the region may set the access leg per network kind."""
         chain = self.profile.chain
+        access = self.region.access_leg.get(self.network_kind)
         return ChainParameters(
             dispatch_delay_min=chain["dispatch_delay_min"].value,
             fmc_to_diagnosis_min=chain["fmc_to_diagnosis_min"].value,
@@ -52,8 +55,8 @@ class ServiceContext:
             on_scene_lysis_min=chain["on_scene_lysis_min"].value,
             lysis_bolus_max_min=self.profile.thresholds["lysis_bolus_max_min"].value,
             emergency_time_factor=chain["emergency_time_factor"].value,
-            off_road_speed_kmh=chain["off_road_speed_kmh"].value,
-            off_road_detour_factor=chain["off_road_detour_factor"].value,
+            off_road_speed_kmh=access.speed_kmh if access else chain["off_road_speed_kmh"].value,
+            off_road_detour_factor=access.detour_factor if access else chain["off_road_detour_factor"].value,
         )
 
     @cached_property
@@ -133,14 +136,22 @@ def load_context(settings: Settings, *, warm: bool = True) -> ServiceContext:
         network, region.sites, to_network.transform, cache_dir=trees_cache_dir(settings), warn_snap_m=region.warn_snap_m[kind]
     )
     context = ServiceContext(
-        settings=settings, region=region, network=network, router=router, profile=profile, loaded_at=datetime.now(UTC)
+        settings=settings,
+        region=region,
+        network=network,
+        router=router,
+        profile=profile,
+        loaded_at=datetime.now(UTC),
+        places=PlaceIndex.from_network(network),
     )
     if warm:
         # Seasonal closures change by month: computing the few distinct monthly masks now
         # (or reading them from disk) keeps every request a look-up.
         year = datetime.now(region.timezone).year
         for month in range(1, 13):
-            router.tree_set(router.scenario_for(date(year, month, 1)))
+            scenario = router.scenario_for(date(year, month, 1))
+            router.tree_set(scenario)
+            router.snapper_for(scenario)
     logger.info(
         "service ready: region %s, network %s (%s, %d nodes), profile %s, in %.2f s",
         region.id, network.version, network.source.kind, network.node_count, profile.name, time.perf_counter() - started,

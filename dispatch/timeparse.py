@@ -17,8 +17,11 @@ from geodata.errors import InputError
 
 @dataclass(frozen=True)
 class ParsedTime:
+    """An aware datetime, and whether it was read as local time or from a clock time alone."""
+
     value: datetime
     assumed_local: bool
+    from_clock_time: bool = False
 
 
 def parse_time(text: str, field: str, timezone: ZoneInfo) -> ParsedTime:

@@ -31,7 +31,7 @@ class EdgeTables:
     """Nodes and directed edges before assembly.
 
     ``nodes`` has the columns of NODE_COLUMNS, one row per node ``key`` (any unique
-    int64). ``edges`` has the columns of EDGE_COLUMNS: ``u``/``v`` are node keys,
+    int64), and may have a ``name`` column of place names. ``edges`` has the columns of EDGE_COLUMNS: ``u``/``v`` are node keys,
     ``geometry`` a list of (lon, lat) from ``u`` to ``v``, ``way_id`` the OSM way id or
     -1, ``ref`` a road reference or segment id, ``closure`` a seasonal-closure label or "".
     """
@@ -106,6 +106,7 @@ def assemble_network(tables: EdgeTables, source: NetworkSource, crs: str) -> Roa
         node_y=np.asarray(y, dtype=np.float64),
         node_osm_id=node_table["osm_id"].to_numpy(dtype=np.int64),
         node_label=node_table["label"].fillna("").astype(str).to_numpy(dtype=np.str_),
+        node_name=(node_table["name"] if "name" in node_table else pd.Series("", index=node_table.index)).fillna("").astype(str).to_numpy(dtype=np.str_),
         edge_from=edges["ui"].to_numpy(dtype=np.int64),
         edge_to=edges["vi"].to_numpy(dtype=np.int64),
         edge_time_s=edges["time_s"].to_numpy(dtype=np.float64),

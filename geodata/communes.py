@@ -32,6 +32,21 @@ def _squash(text: str) -> str:
     return fold_name(text).replace(" ", "")
 
 
+_ARTICLES = frozenset({"l", "le", "la", "les"})
+
+
+def name_keys(text: str) -> set[str]:
+    """Return the lookup keys of a name: folded, with and without a leading article.
+
+    A caller says "Alpe d'Huez" for "L'Alpe d'Huez" and "Arcs 1800" for "Les Arcs 1800".
+    """
+    words = fold_name(text).split(" ")
+    keys = {"".join(words)}
+    if len(words) > 1 and words[0] in _ARTICLES:
+        keys.add("".join(words[1:]))
+    return {key for key in keys if key}
+
+
 @dataclass(frozen=True)
 class Commune:
     insee: str
@@ -47,17 +62,17 @@ class CommuneIndex:
     """Communes with a name index; ``search`` ranks exact, then prefix, then substring matches."""
 
     communes: tuple[Commune, ...]
-    _names: tuple[tuple[str, Commune], ...]
+    _names: tuple[tuple[str, Commune, bool], ...]
 
     @classmethod
     def from_communes(cls, communes: list[Commune], aliases: dict[str, list[str]] | None = None) -> CommuneIndex:
         """Index communes by name and by ``aliases`` (INSEE code to other names, such as resorts)."""
-        names = [(_squash(c.name), c) for c in communes]
+        names = [(_squash(c.name), c, False) for c in communes]
         by_code = {c.insee: c for c in communes}
         for insee, alias_names in (aliases or {}).items():
             commune = by_code.get(insee)
             if commune is not None:
-                names.extend((_squash(alias), commune) for alias in alias_names if _squash(alias))
+                names.extend((key, commune, True) for alias in alias_names for key in name_keys(alias))
         return cls(communes=tuple(communes), _names=tuple(names))
 
     def by_insee(self, insee: str) -> Commune | None:
@@ -67,23 +82,27 @@ class CommuneIndex:
         return None
 
     def ranked_matches(self, query: str) -> list[tuple[int, Commune]]:
-        """Return (rank, commune) for every match: 0 exact, 1 prefix, 2 substring; best first."""
+        """Return (rank, commune) for every match, best first.
+
+        Ranks: 0 the exact name, 1 an exact alias, 2 a name or alias starting with the
+        query, 3 a name or alias containing it.
+        """
         needle = _squash(_expand_saint(query))
         if not needle:
             return []
         best: dict[str, int] = {}
         by_code: dict[str, Commune] = {}
-        for squashed, commune in self._names:
+        for squashed, commune, is_alias in self._names:
             if squashed == needle:
-                rank = 0
+                rank = 1 if is_alias else 0
             elif squashed.startswith(needle):
-                rank = 1
-            elif needle in squashed:
                 rank = 2
+            elif needle in squashed:
+                rank = 3
             else:
                 continue
             # A commune found by its name and by an alias keeps its best rank.
-            if rank < best.get(commune.insee, 3):
+            if rank < best.get(commune.insee, 4):
                 best[commune.insee] = rank
                 by_code[commune.insee] = commune
         ranked = sorted(best.items(), key=lambda item: (item[1], -by_code[item[0]].population))
@@ -104,10 +123,10 @@ class CommuneIndex:
 
         ``query`` may be an INSEE code, a name, or a name followed by its département
         in brackets ("Saint-Gervais (74)"). A name designates one commune when it is the
-        only exact match and no longer name starting with it has more inhabitants. So
-        "saint gervais" stays ambiguous between Saint-Gervais (38, 538 inhabitants) and
-        Saint-Gervais-les-Bains (74). Without an exact match, the name must be the only
-        match of any kind.
+        only exact name (else the only exact alias) and no longer name starting with it
+        has more inhabitants. So "saint gervais" stays ambiguous between Saint-Gervais
+        (38, 538 inhabitants) and Saint-Gervais-les-Bains (74). Without an exact match,
+        the name must be the start of exactly one commune's name or alias.
         """
         text = query.strip()
         by_code = self.by_insee(text.upper())
@@ -119,15 +138,25 @@ class CommuneIndex:
         if bracket:
             text, departement = bracket.group(1), bracket.group(2).upper()
         matches = [(r, c) for r, c in self.ranked_matches(text) if departement is None or c.departement == departement]
-        candidates = [c for _, c in matches]
-        exact = [c for r, c in matches if r == 0]
-        if len(exact) == 1:
-            if all(c.population <= exact[0].population for r, c in matches if r == 1):
-                return exact[0], candidates
-            return None, candidates
-        if not exact and len(matches) == 1:
-            return matches[0][1], candidates
+
+        # Only names and aliases equal to the query or starting with it designate a
+        # commune: "Paris" must not land in Seyssinet-Pariset.
+        strong = [(r, c) for r, c in matches if r <= 2]
+        candidates = [c for _, c in strong]
+        for rank in (0, 1):
+            exact = [c for r, c in strong if r == rank]
+            if len(exact) > 1:
+                return None, candidates
+            if len(exact) == 1:
+                larger_prefix = any(c.population > exact[0].population for r, c in strong if r == 2)
+                return (None, candidates) if larger_prefix else (exact[0], candidates)
+        if len(strong) == 1:
+            return strong[0][1], candidates
         return None, candidates
+
+    def suggest(self, query: str, limit: int = 5) -> list[Commune]:
+        """Return communes whose name or alias contains ``query``, for an error message."""
+        return [c for _, c in self.ranked_matches(query)[:limit]]
 
 
 _DEPARTEMENT_SUFFIX = re.compile(r"^(.*?)\s*\(\s*([0-9][0-9AB]?)\s*\)\s*$", re.IGNORECASE)

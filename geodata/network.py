@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when the layout of the saved arrays or the meaning of a field changes: every
 # cache written by an older version is then stale and must be rebuilt.
-NETWORK_FORMAT_VERSION = 3
+NETWORK_FORMAT_VERSION = 4
 
 # Road classes, in the order of their integer codes in ``edge_class``.
 ROAD_CLASSES: tuple[str, ...] = (
@@ -78,6 +78,8 @@ class RoadNetwork:
     Node arrays have one entry per node; edge arrays one entry per directed edge, sorted
     by ``edge_from`` so that they double as CSR arrays with ``indptr``. ``edge_time_s``
     is the normal car travel time; emergency factors are applied by the router.
+    ``node_label`` is a source identifier (a skeleton node id) and ``node_name`` a place
+    name a caller may use ("Val Thorens (resort)"); both are empty for OSM nodes.
     Edge geometry is a polyline per edge: points ``geom_offsets[i]:geom_offsets[i+1]``
     of ``geom_lon``/``geom_lat``, both end nodes included.
     """
@@ -91,6 +93,7 @@ class RoadNetwork:
     node_y: np.ndarray
     node_osm_id: np.ndarray
     node_label: np.ndarray
+    node_name: np.ndarray
     edge_from: np.ndarray
     edge_to: np.ndarray
     edge_time_s: np.ndarray
@@ -129,13 +132,15 @@ class RoadNetwork:
         """Return a boolean mask of nodes reachable by a patient or a site.
 
         A node qualifies when at least one incident edge is not a motorway or trunk
-        carriageway (or their links).
+        carriageway (or their links), or when it is a named place: a curated network
+        draws a town on a trunk road as one node, and people live there.
         """
         blocked = np.array([ROAD_CLASSES[c] in NO_SNAP_CLASSES for c in range(len(ROAD_CLASSES))])
         ok_edge = ~blocked[self.edge_class]
         mask = np.zeros(self.node_count, dtype=bool)
         mask[self.edge_from[ok_edge]] = True
         mask[self.edge_to[ok_edge]] = True
+        mask |= self.node_name != ""
         return mask
 
     def edge_geometry(self, edge: int) -> list[tuple[float, float]]:
@@ -146,7 +151,7 @@ class RoadNetwork:
     def validate(self) -> None:
         """Check the invariants every builder must guarantee; raise ValueError otherwise."""
         n, m = self.node_count, self.edge_count
-        for name in ("node_lat", "node_x", "node_y", "node_osm_id", "node_label"):
+        for name in ("node_lat", "node_x", "node_y", "node_osm_id", "node_label", "node_name"):
             if getattr(self, name).shape[0] != n:
                 raise ValueError(f"{name} has {getattr(self, name).shape[0]} entries for {n} nodes")
         for name in ("edge_to", "edge_time_s", "edge_length_m", "edge_class", "edge_way_id", "edge_ref", "edge_closure"):

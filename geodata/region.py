@@ -17,12 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import shapely
 import yaml
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyproj import CRS, Transformer
+from shapely import STRtree
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
-from geodata.communes import CommuneIndex, load_communes, read_aliases
+from geodata.communes import Commune, CommuneIndex, load_communes, read_aliases
 from geodata.errors import DataError
 from geodata.sites import SiteCatalogue, load_sites
 
@@ -59,6 +62,14 @@ class _BySource(_Strict):
     skeleton: float = Field(gt=0)
 
 
+class AccessLeg(_Strict):
+    """Speed and detour of the leg between a point and its nearest network node."""
+
+    speed_kmh: float = Field(gt=0, le=130)
+    detour_factor: float = Field(ge=1, le=3)
+    source: str
+
+
 class RegionFileModel(_Strict):
     id: str
     name: dict[str, str]
@@ -73,6 +84,7 @@ class RegionFileModel(_Strict):
     profile: str
     max_snap_m: _BySource
     warn_snap_m: _BySource
+    access_leg: dict[Literal["osm", "skeleton"], AccessLeg] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +107,7 @@ class Region:
     profile: str
     max_snap_m: dict[str, float]
     warn_snap_m: dict[str, float]
+    access_leg: dict[str, AccessLeg]
     to_projected: Transformer
     communes_polygons_path: Path | None = None
 
@@ -121,6 +134,21 @@ class Region:
             }
             self.__dict__["_polygons"] = cached
         return cached
+
+    def commune_at(self, lon: float, lat: float) -> Commune | None:
+        """Return the commune whose polygon contains the point, or None (or no polygon file)."""
+        polygons = self._commune_polygons()
+        if not polygons:
+            return None
+        index = self.__dict__.get("_polygon_index")
+        if index is None:
+            codes = list(polygons)
+            index = (STRtree([polygons[c] for c in codes]), codes)
+            self.__dict__["_polygon_index"] = index
+        tree, codes = index
+        x, y = self.project(lon, lat)
+        hits = tree.query(shapely.points(x, y), predicate="within")
+        return self.communes.by_insee(codes[int(hits[0])]) if len(hits) else None
 
     def contains(self, lon: float, lat: float) -> bool:
         """True when the point lies inside the boundary widened by its margin."""
@@ -211,6 +239,7 @@ def load_region(region_dir: Path, data_dir: Path) -> Region:
         profile=model.profile,
         max_snap_m=model.max_snap_m.model_dump(),
         warn_snap_m=model.warn_snap_m.model_dump(),
+        access_leg=dict(model.access_leg),
         to_projected=to_projected,
         communes_polygons_path=shared(model.communes.polygons, "communes.polygons") if model.communes.polygons else None,
     )

@@ -36,7 +36,9 @@ def read_skeleton(path: Path) -> EdgeTables:
             continue
         lon, lat = feature["geometry"]["coordinates"][:2]
         key_of[props["node_id"]] = len(node_rows)
-        node_rows.append({"key": len(node_rows), "lon": float(lon), "lat": float(lat), "osm_id": -1, "label": props["node_id"]})
+        # Junctions are interchanges, not places a caller names or a patient waits at.
+        name = "" if props.get("kind") == "junction" else props.get("name") or ""
+        node_rows.append({"key": len(node_rows), "lon": float(lon), "lat": float(lat), "osm_id": -1, "label": props["node_id"], "name": name})
 
     edge_rows = []
     for feature in features:

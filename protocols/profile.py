@@ -137,14 +137,17 @@ def _with_durations(names: frozenset[str]) -> frozenset[str]:
 
 
 def _durations(values: Mapping[str, int | float | str | bool]) -> dict[str, str]:
-    """Format every minute value as hours and minutes ("12 h 28", "47 min") for a reader."""
+    """Format every minute value as hours and minutes ("12 h 28", "12 h", "47 min") for a reader."""
     durations = {}
     for name, value in values.items():
         if not name.endswith("_min") or isinstance(value, bool) or not isinstance(value, int | float):
             continue
         minutes = round(value)
         hours, rest = divmod(minutes, 60)
-        durations[name + DURATION_SUFFIX] = f"{hours} h {rest:02d}" if hours else f"{rest} min"
+        if hours and rest:
+            durations[name + DURATION_SUFFIX] = f"{hours} h {rest:02d}"
+        else:
+            durations[name + DURATION_SUFFIX] = f"{hours} h" if hours else f"{rest} min"
     return durations
 
 

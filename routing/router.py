@@ -12,7 +12,7 @@ from pathlib import Path
 
 from geodata.network import RoadNetwork
 from geodata.sites import Site, SiteCatalogue
-from routing.scenario import ClosureIndex, RoadScenario, seasonal_scenario
+from routing.scenario import ClosureIndex, RoadScenario, routable_nodes, seasonal_scenario
 from routing.snap import Snap, Snapper
 from routing.trees import TreeSet, compute_tree_set
 
@@ -45,9 +45,19 @@ class RoadRouter:
         self._lock = threading.Lock()
         self._closures = ClosureIndex.of(network)
         self._season_masks: dict[date, np.ndarray] = {}
+        self._snappers: dict[str, Snapper] = {}
 
         self.destinations = {s.id: self._snap_site(s) for s in sites.cath_labs}
         self.bases = {s.id: self._snap_site(s) for s in sites.smur_bases}
+        self.base_snap_m = np.array([base.snap.distance_m for base in self.bases.values()])
+
+    def snapper_for(self, scenario: RoadScenario) -> Snapper:
+        """Return the snapper of a scenario: only nodes routable on its open roads are candidates."""
+        snapper = self._snappers.get(scenario.key)
+        if snapper is None:
+            snapper = Snapper(self.network, routable_nodes(self.network, scenario))
+            self._snappers[scenario.key] = snapper
+        return snapper
 
     def bases_in_season(self, day: date) -> np.ndarray:
         """Return a boolean mask over the SMUR bases, in tree order, of those running on ``day``."""
@@ -63,6 +73,10 @@ class RoadRouter:
         if snapped.snap.distance_m > self._warn_snap_m:
             logger.warning("site %s lies %.0f m from the nearest usable road node", site.id, snapped.snap.distance_m)
         return snapped
+
+    def project(self, lon: float, lat: float) -> tuple[float, float]:
+        """Project WGS84 coordinates to the network's CRS."""
+        return self._project(lon, lat)
 
     def snap_point(self, lon: float, lat: float) -> Snap:
         x, y = self._project(lon, lat)

@@ -16,6 +16,8 @@ from functools import cached_property
 from datetime import date
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from geodata.network import RoadNetwork
 
@@ -84,6 +86,19 @@ class ClosureIndex:
         """Return a boolean mask of the edges closed during ``month`` (1-12)."""
         closed_label = np.array([bool(label) and month in closed_months(label) for label in self.labels])
         return closed_label[self.edge_label]
+
+
+def routable_nodes(network: RoadNetwork, scenario: RoadScenario) -> np.ndarray:
+    """Return a mask of the nodes in the largest strongly connected component of the open roads.
+
+    A node whose roads are all closed (a pass in winter) or that can be entered but not
+    left on the day must not receive a patient, because no plan could start there.
+    """
+    open_edges = scenario.open_edges
+    n = network.node_count
+    graph = csr_matrix((np.ones(int(open_edges.sum())), (network.edge_from[open_edges], network.edge_to[open_edges])), shape=(n, n))
+    _, labels = connected_components(graph, directed=True, connection="strong")
+    return labels == np.bincount(labels).argmax()
 
 
 def seasonal_scenario(

@@ -21,12 +21,25 @@ class Snapper:
 
     Only nodes with at least one edge that is not a motorway or trunk carriageway are
     candidates, so a patient beside a motorway joins the network on a local road.
+    ``node_mask`` narrows them further, for example to the nodes routable in a scenario.
     """
 
-    def __init__(self, network: RoadNetwork):
-        self._candidates = np.flatnonzero(network.snappable_nodes())
+    def __init__(self, network: RoadNetwork, node_mask: np.ndarray | None = None):
+        mask = network.snappable_nodes()
+        if node_mask is not None:
+            mask &= node_mask
+        self._candidates = np.flatnonzero(mask)
         points = np.column_stack([network.node_x[self._candidates], network.node_y[self._candidates]])
         self._tree = cKDTree(points)
+
+    @property
+    def candidate_set(self) -> frozenset[int]:
+        """The candidate nodes as a set, for membership tests."""
+        cached = self.__dict__.get("_candidate_set")
+        if cached is None:
+            cached = frozenset(self._candidates.tolist())
+            self.__dict__["_candidate_set"] = cached
+        return cached
 
     @property
     def candidates(self) -> np.ndarray:

@@ -92,12 +92,27 @@ def test_winter_route_avoids_closed_pass(context, network):
     assert labels.index("COL_ISERAN") not in winter[2]
 
 
-def test_snapping_avoids_motorway_only_nodes(network):
+def test_snapping_avoids_unnamed_motorway_nodes(network):
     snapper = Snapper(network)
     blocked = {ROAD_CLASSES.index(c) for c in NO_SNAP_CLASSES}
     for node in snapper.candidates:
         incident = np.concatenate([network.edge_class[network.edge_from == node], network.edge_class[network.edge_to == node]])
-        assert any(int(c) not in blocked for c in incident)
+        assert network.node_name[node] or any(int(c) not in blocked for c in incident)
+    junctions = [i for i, label in enumerate(network.node_label) if label == "LYON_EST"]
+    assert junctions
+    assert junctions[0] not in set(snapper.candidates.tolist())
+
+
+def test_winter_snapping_skips_closed_pass(context, network):
+    from routing.scenario import routable_nodes
+
+    labels = list(network.node_label)
+    iseran = labels.index("COL_ISERAN")
+    assert not routable_nodes(network, seasonal_scenario(network, date(2026, 1, 15)))[iseran]
+    assert routable_nodes(network, seasonal_scenario(network, date(2026, 7, 15)))[iseran]
+    winter = context.router.snapper_for(context.router.scenario_for(date(2026, 1, 15)))
+    x, y = network.node_x[iseran], network.node_y[iseran]
+    assert winter.snap(x, y).node != iseran
 
 
 def test_tree_cache_is_reused(context, network, tmp_path):
