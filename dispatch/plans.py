@@ -30,7 +30,6 @@ class TransportMode(StrEnum):
 DISPATCH = "dispatch"
 SMUR_TO_PATIENT = "smur_to_patient"
 FMC_TO_DIAGNOSIS = "fmc_to_diagnosis"
-DIAGNOSIS_TO_BOLUS = "diagnosis_to_bolus"
 ON_SCENE = "on_scene"
 TRANSPORT = "transport"
 DOOR_TO_WIRE = "door_to_wire"
@@ -148,14 +147,14 @@ def road_plans(
 def lysis_plan(pci_plan: Plan, params: ChainParameters) -> Plan:
     """Return the fibrinolysis-then-transfer variant of a PCI plan to the same centre.
 
-    The bolus is given on scene within the profile's limit after diagnosis, the on-scene
-    time grows to the lysis value, and the transfer ends at the PCI centre's door: the
+    The on-scene time grows to the lysis value, during which the bolus is given within
+    the profile's limit after diagnosis, so the bolus is a moment of the timeline and
+    not an interval of the chain. The transfer ends at the PCI centre's door: the
     angiography follows 2-24 h later, so no door-to-wire interval is counted.
     """
     chain = dict(pci_plan.chain_min)
-    chain[DIAGNOSIS_TO_BOLUS] = round(params.lysis_bolus_max_min)
     chain[ON_SCENE] = round(params.on_scene_lysis_min)
-    ordered = {k: chain[k] for k in (DISPATCH, SMUR_TO_PATIENT, FMC_TO_DIAGNOSIS, DIAGNOSIS_TO_BOLUS, ON_SCENE, TRANSPORT)}
+    ordered = {k: chain[k] for k in (DISPATCH, SMUR_TO_PATIENT, FMC_TO_DIAGNOSIS, ON_SCENE, TRANSPORT)}
     return Plan(
         destination=pci_plan.destination,
         mode=pci_plan.mode,

@@ -170,7 +170,8 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
     )
 
     chosen = fastest
-    if fastest is not None and decision.strategy == Strategy.fibrinolysis_then_transfer:
+    is_lysis = fastest is not None and decision.strategy == Strategy.fibrinolysis_then_transfer
+    if is_lysis:
         chosen = lysis_plan(fastest, params)
 
     warnings = _warnings(context, call, snap, scenario.closed_count, smur, chosen, decision.warnings)
@@ -184,7 +185,9 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
         "threshold_min": _delay_threshold(context),
         "call_to_wire_min": fastest.call_to_wire_min if fastest else None,
         "lysis_dose": decision.lysis_dose.value if decision.lysis_dose else None,
-        "timeline": _timeline(call_time, chosen, context) if chosen else {},
+        "call_to_arrival_min": sum(v for k, v in chosen.chain_min.items() if k != "door_to_wire") if chosen else None,
+        "bolus_within_min": round(params.lysis_bolus_max_min) if is_lysis else None,
+        "timeline": _timeline(call_time, chosen, context, round(params.lysis_bolus_max_min) if is_lysis else None) if chosen else {},
         "smur": {
             "id": smur.base.site.id,
             "name": smur.base.site.smur_base.name or smur.base.site.name,
@@ -226,7 +229,7 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
     return answer
 
 
-def _timeline(call_time: datetime, plan: Plan, context: ServiceContext) -> dict[str, str]:
+def _timeline(call_time: datetime, plan: Plan, context: ServiceContext, bolus_within_min: int | None) -> dict[str, str]:
     """Return the estimated clock time of each step, in the region's timezone."""
     timezone = context.region.timezone
     chain = plan.chain_min
@@ -237,8 +240,8 @@ def _timeline(call_time: datetime, plan: Plan, context: ServiceContext) -> dict[
     moments["first_medical_contact"] = elapsed
     elapsed += chain["fmc_to_diagnosis"]
     moments["diagnosis"] = elapsed
-    if "diagnosis_to_bolus" in chain:
-        moments["bolus"] = elapsed + chain["diagnosis_to_bolus"]
+    if bolus_within_min is not None:
+        moments["bolus"] = elapsed + bolus_within_min
     elapsed += chain["on_scene"]
     moments["scene_departure"] = elapsed
     elapsed += chain["transport"]

@@ -25,7 +25,15 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
         finess = f" (FINESS {destination['finess']})" if destination.get("finess") else ""
         lines.append(f"{t('label.destination')}{sep}{destination['name']}{finess}")
         lines.append(f"{t('label.transport')}{sep}{t('transport.' + answer['transport'])}")
-    if answer["diagnosis_to_wire_min"] is not None:
+    if answer["diagnosis_to_wire_min"] is not None and answer.get("bolus_within_min") is not None:
+        # Fibrinolysis: the PCI time is the reason, the chain below is the lysis plan's.
+        lines.append(
+            f"{t('label.fastest_pci')}{sep}{answer['diagnosis_to_wire_min']} min "
+            f"({t('label.threshold')} {answer['threshold_min']:g} min)"
+        )
+        lines.append(f"{t('label.bolus')}{sep}{t('label.bolus_within', minutes=answer['bolus_within_min'])}")
+        lines.append(f"{t('label.call_to_arrival')}{sep}{answer['call_to_arrival_min']} min")
+    elif answer["diagnosis_to_wire_min"] is not None:
         lines.append(
             f"{t('label.diagnosis_to_wire')}{sep}{answer['diagnosis_to_wire_min']} min "
             f"({t('label.threshold')} {answer['threshold_min']:g} min) · {t('label.call_to_wire')}{sep}{answer['call_to_wire_min']} min"
@@ -37,7 +45,12 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
     commune = f" · {patient['commune']['name']} ({patient['commune']['insee']})" if patient["commune"] else ""
     symptoms = patient["symptom_min_at_diagnosis"]
     symptoms_text = f"{hours_minutes(symptoms)} ({symptoms} min)" if symptoms is not None else t("label.onset_unknown")
-    position = t("label.by_commune") if patient.get("located_by") == "commune" else t("label.snap", distance_m=patient["snap_distance_m"])
+    if patient.get("located_by") == "commune":
+        position = t("label.by_commune")
+    elif patient.get("located_by") == "place":
+        position = t("label.place", place=patient["place"])
+    else:
+        position = t("label.snap", distance_m=patient["snap_distance_m"])
     lines.append(f"{t('label.patient')}{sep}{patient['lat']:.5f}, {patient['lon']:.5f}{commune} · {position}")
     lines.append(f"{t('label.symptoms')}{sep}{symptoms_text}")
 
@@ -65,6 +78,6 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
         lines += [f"  ! {w['text']}" for w in answer["warnings"]]
 
     network = answer["network"]
-    footer = t("label.footer", source=network["source"], name=network["name"], version=network["version"], date=network["date"], closed=network["closed_sections"])
+    footer = t("label.footer", source=t("source." + network["source"]), name=network["name"], version=network["version"], date=network["date"], closed=network["closed_sections"])
     lines += ["", f"{t('label.network')}{sep}{footer}"]
     return "\n".join(lines)

@@ -115,7 +115,9 @@ class Recommendation(BaseModel):
     chain_min: dict[str, int]
     diagnosis_to_wire_min: int | None = Field(description="anticipated diagnosis to wire crossing of the fastest PCI plan")
     threshold_min: float | None
-    call_to_wire_min: int | None
+    call_to_wire_min: int | None = Field(description="call to wire crossing of the fastest PCI plan")
+    call_to_arrival_min: int | None = Field(description="call to arrival at the destination of the chosen plan: the sum of its chain without door-to-wire")
+    bolus_within_min: int | None = Field(description="for fibrinolysis, the bolus is given within this many minutes of the diagnosis, during the on-scene time")
     lysis_dose: str | None
     timeline: dict[str, str] = Field(description="estimated clock time of each step, in the region's timezone")
     smur: SmurProposed | None

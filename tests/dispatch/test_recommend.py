@@ -17,7 +17,7 @@ STRATEGIES = {"primary_pci", "fibrinolysis_then_transfer", "pci_centre_no_lysis"
 
 def _answer(context, **fields):
     fields.setdefault("now", NOW)
-    return recommend(context, parse_call(context.region, **fields))
+    return recommend(context, parse_call(context.region, places=context.places, **fields))
 
 
 def test_grenoble_primary_pci_in_grenoble(context):
@@ -39,7 +39,9 @@ def test_val_disere_in_winter_gets_lysis(context):
     answer = _answer(context, commune="val disere", onset="2026-01-15T09:00+01:00", at="2026-01-15T10:00+01:00")
     assert answer["strategy"] == "fibrinolysis_then_transfer"
     assert answer["diagnosis_to_wire_min"] > 120
-    assert answer["chain_min"]["diagnosis_to_bolus"] <= 10
+    assert answer["bolus_within_min"] <= 10
+    assert "diagnosis_to_bolus" not in answer["chain_min"]
+    assert sum(answer["chain_min"].values()) == answer["call_to_arrival_min"]
     assert {r["id"] for r in answer["rules"]} >= {"reperfusion_window", "pci_delay_exceeded", "fibrinolysis"}
 
 
@@ -183,3 +185,42 @@ def test_shock_beyond_48h_texts_agree(context):
     assert answer["strategy"] == "primary_pci"
     window = next(r for r in answer["rules"] if r["id"] == "beyond_late_window")
     assert "chez le patient stable" in window["text"]
+
+
+def test_resort_name_locates_at_the_resort(context):
+    answer = _answer(context, commune="Val Thorens", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
+    assert answer["patient"]["located_by"] == "place"
+    assert answer["patient"]["place"] == "Val Thorens"
+    assert answer["patient"]["commune"]["name"] == "Les Belleville"
+
+
+def test_coordinates_name_their_commune(context):
+    answer = _answer(context, lat=45.9237, lon=6.8694, onset="2026-12-04T17:00+01:00")
+    assert answer["patient"]["located_by"] == "coordinates"
+    assert answer["patient"]["commune"]["name"] == "Chamonix-Mont-Blanc"
+
+
+def test_onset_as_clock_time_uses_last_occurrence(context):
+    same_day = _answer(context, commune="Grenoble", onset="08:30", at="2026-02-14T10:00+01:00")
+    previous_day = _answer(context, commune="Grenoble", onset="21h00", at="2026-02-14T10:00+01:00")
+    assert same_day["patient"]["onset"] == "2026-02-14T08:30:00+01:00"
+    assert previous_day["patient"]["onset"] == "2026-02-13T21:00:00+01:00"
+    assert "onset_from_clock_time" in _codes(same_day)
+
+
+def test_substring_name_is_not_a_commune(context):
+    with pytest.raises(InputError) as caught:
+        _answer(context, commune="Paris")
+    assert caught.value.code == "commune_unknown_suggest"
+    assert "Seyssinet-Pariset" in caught.value.params["suggestions"]
+
+
+def test_winter_pass_commune_gets_open_road(context):
+    answer = _answer(context, commune="Le Grand-Bornand", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
+    assert answer["alternatives"]
+    assert answer["smur"] is not None
+
+
+def test_nearest_smur_counts_its_access_leg(context):
+    answer = _answer(context, commune="Villaz", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
+    assert answer["smur"]["id"] in {"annecy-change", "annecy-meythet-base"}
