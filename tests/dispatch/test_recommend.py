@@ -175,7 +175,7 @@ def test_call_time_far_from_now_is_flagged(context):
 
 
 def test_commune_position_stated(context):
-    answer = _answer(context, commune="Grenoble", onset="2026-12-04T17:00+01:00")
+    answer = _answer(context, commune="Villaz", onset="2026-12-04T17:00+01:00")
     assert answer["patient"]["located_by"] == "commune"
     assert "located_by_commune" in _codes(answer)
 
