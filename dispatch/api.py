@@ -17,7 +17,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -88,7 +88,9 @@ def _validation_message(error: dict[str, Any], lang: str) -> tuple[str, str, str
     location = [str(p) for p in error.get("loc", ()) if p != "body"]
     field = ".".join(location) or "body"
     kind = error.get("type", "")
-    value = error.get("input")
+    raw = error.get("input")
+    # Show the value as the caller wrote it in JSON (true, null), not as Python prints it.
+    value = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode()
 
     if kind in {"json_invalid", "json_type", "model_type", "model_attributes_type", "dict_type"}:
         return "body", "body_invalid", translate("error.body_invalid", lang)
@@ -269,6 +271,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
         "/api/v1/recommendations",
         summary="Recommend a reperfusion strategy, destination and transport",
         response_model=None,
+        response_class=JSONResponse,
         responses={200: {"model": Recommendation, "description": "the recommendation and every figure and rule behind it"}, **_ERROR_RESPONSES},
         openapi_extra={
             "requestBody": {"required": True, "content": {"application/json": {"schema": RecommendationRequest.model_json_schema()}}},
@@ -287,6 +290,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
         "/api/v1/health",
         summary="Service state: network source and cache version",
         response_model=None,
+        response_class=JSONResponse,
         responses={200: {"model": Health}},
         openapi_extra={"parameters": _LANG_PARAMETERS},
     )

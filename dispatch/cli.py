@@ -7,6 +7,7 @@ Errors in the input end the command with status 2 and one line in the chosen lan
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import gc
 import json
 import logging
@@ -45,6 +46,9 @@ _EXPECTED_VALUE = re.compile(r"^argument (\S+?)(?:/\S+)?: expected one argument$
 _INVALID_CHOICE = re.compile(r"^argument (\S+?)(?:/\S+)?: invalid choice: '?([^']*)'? \(choose from (.*)\)$")
 _INVALID_VALUE = re.compile(r"^argument (\S+?)(?:/\S+)?: invalid \S+ value: '?([^']*)'?$")
 _REQUIRED = re.compile(r"^the following arguments are required: (.*)$")
+_NO_VALUE = re.compile(r"^argument (\S+?)(?:/\S+)?: ignored explicit argument '([^']*)'$")
+_ONE_OF = re.compile(r"^argument (\S+?)(?:/\S+)?: not allowed with argument (\S+?)(?:/\S+)?$")
+_GROUP_REQUIRED = re.compile(r"^one of the arguments (.*) is required$")
 
 
 def _usage_text(err: UsageError, lang: str) -> str:
@@ -62,55 +66,94 @@ def _usage_text(err: UsageError, lang: str) -> str:
         return translate("error.usage_invalid_value", lang, option=match.group(1), value=match.group(2))
     if match := _REQUIRED.match(message):
         return translate("error.usage_required", lang, names=match.group(1))
+    if match := _NO_VALUE.match(message):
+        return translate("error.usage_no_value", lang, option=match.group(1), value=match.group(2))
+    if match := _ONE_OF.match(message):
+        return translate("error.usage_exclusive", lang, option=match.group(1), other=match.group(2))
+    if match := _GROUP_REQUIRED.match(message):
+        return translate("error.usage_one_of", lang, names=match.group(1))
     return translate("error.usage", lang, detail=message)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="resurcor", description="STEMI reperfusion decision support for a SAMU (the physician decides).")
-    parser.add_argument("--log-level", default="WARNING", help="logging level (DEBUG, INFO, WARNING)")
+class _Formatter(argparse.HelpFormatter):
+    """Help formatter whose fixed words ("usage:") come from the catalogue."""
+
+    lang = "fr"
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001, ANN201
+        # argparse passes prefix="" when it builds a subcommand's program name.
+        if prefix is None:
+            prefix = translate("help.usage_prefix", self.lang)
+        return super().add_usage(usage, actions, groups, prefix=prefix)
+
+
+def _localise(parser: argparse.ArgumentParser, lang: str) -> argparse.ArgumentParser:
+    """Translate a parser's section titles and add a translated -h/--help."""
+    parser._positionals.title = translate("help.positionals", lang)
+    parser._optionals.title = translate("help.options", lang)
+    parser.add_argument("-h", "--help", action="help", help=translate("help.help", lang))
+    return parser
+
+
+def build_parser(lang: str = "fr") -> argparse.ArgumentParser:
+    """Return the command-line parser, with help texts in ``lang``."""
+    h = lambda key: translate(f"help.{key}", lang)  # noqa: E731
+    formatter = type("Formatter", (_Formatter,), {"lang": lang})
+    common = {"add_help": False, "formatter_class": formatter}
+
+    parser = _localise(_Parser(prog="resurcor", description=h("description"), **common), lang)
+    parser.add_argument("--version", action="version", version=f"resurcor {_version()}", help=h("version"))
+    parser.add_argument("--log-level", default="WARNING", help=h("log_level"))
+    parser.add_argument("--lang", dest="top_lang", choices=LANGUAGES, help=h("lang"))
     commands = parser.add_subparsers(
-        dest="command", required=True, parser_class=_Parser, metavar="{recommend,route,serve,geodata,communes}"
+        dest="command", required=True, parser_class=_Parser, metavar="{recommend,route,serve,geodata,communes}", title=h("commands")
     )
 
-    rec = commands.add_parser("recommend", help="recommend a reperfusion strategy, destination and transport for a STEMI call")
-    rec.add_argument("--lat", type=str, help="patient latitude, decimal degrees (WGS84)")
-    rec.add_argument("--lon", type=str, help="patient longitude, decimal degrees (WGS84)")
-    rec.add_argument("--commune", help="commune name (accents and case ignored); locates the patient when --lat/--lon are absent")
-    rec.add_argument("--onset", help="symptom onset, ISO 8601 (e.g. 2026-02-14T08:10+01:00); without offset read as the region's local time")
-    rec.add_argument("--at", help="time of the call, ISO 8601; default: now")
-    rec.add_argument("--age", help="patient age in years")
-    rec.add_argument("--shock", action="store_true", help="cardiogenic shock")
-    rec.add_argument("--arrest", action="store_true", help="resuscitated cardiac arrest (ROSC)")
-    rec.add_argument("--contraindication", help="contraindication to fibrinolysis: absolute or relative")
-    rec.add_argument("--lang", choices=LANGUAGES, help="language of the texts (default fr)")
-    rec.add_argument("--json", action="store_true", help="print the answer as JSON")
+    rec = _localise(commands.add_parser("recommend", help=h("recommend"), description=h("recommend"), **common), lang)
+    rec.add_argument("--lat", type=str, help=h("lat"))
+    rec.add_argument("--lon", type=str, help=h("lon"))
+    rec.add_argument("--commune", help=h("commune"))
+    rec.add_argument("--onset", help=h("onset"))
+    rec.add_argument("--at", help=h("at"))
+    rec.add_argument("--age", help=h("age"))
+    rec.add_argument("--shock", action="store_true", help=h("shock"))
+    rec.add_argument("--arrest", action="store_true", help=h("arrest"))
+    rec.add_argument("--contraindication", help=h("contraindication"))
+    rec.add_argument("--lang", choices=LANGUAGES, help=h("lang"))
+    rec.add_argument("--json", action="store_true", help=h("json"))
 
-    route = commands.add_parser("route", help="driving time and distance between two points on the loaded network")
-    route.add_argument("--from", dest="origin", required=True, help="origin LAT,LON in decimal degrees")
-    route.add_argument("--to", dest="target", required=True, help="destination LAT,LON in decimal degrees")
-    route.add_argument("--at", help="date-time of the trip, ISO 8601 (selects seasonal closures); default: now")
-    route.add_argument("--lang", choices=LANGUAGES)
-    route.add_argument("--json", action="store_true")
+    route = _localise(commands.add_parser("route", help=h("route"), description=h("route"), **common), lang)
+    route.add_argument("--from", dest="origin", required=True, help=h("route_from"))
+    route.add_argument("--to", dest="target", required=True, help=h("route_to"))
+    route.add_argument("--at", help=h("route_at"))
+    route.add_argument("--lang", choices=LANGUAGES, help=h("lang"))
+    route.add_argument("--json", action="store_true", help=h("json"))
 
-    serve = commands.add_parser("serve", help="start the HTTP API and web service")
-    serve.add_argument("--host", help="address to bind (default RESURCOR_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default RESURCOR_PORT or 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve = _localise(commands.add_parser("serve", help=h("serve"), description=h("serve"), **common), lang)
+    serve.add_argument("--host", help=h("host"))
+    serve.add_argument("--port", type=int, help=h("port"))
 
-    geodata = commands.add_parser("geodata", help="build the road network cache")
-    geodata_commands = geodata.add_subparsers(dest="geodata_command", required=True, parser_class=_Parser)
-    build = geodata_commands.add_parser("build", help="build the network from OSM or the region's skeleton and write the cache")
+    geodata = _localise(commands.add_parser("geodata", help=h("geodata"), description=h("geodata"), **common), lang)
+    geodata_commands = geodata.add_subparsers(dest="geodata_command", required=True, parser_class=_Parser, metavar="{build}")
+    build = _localise(geodata_commands.add_parser("build", help=h("build"), description=h("build"), **common), lang)
     source = build.add_mutually_exclusive_group(required=True)
-    source.add_argument("--osm", type=Path, metavar="PATH", help="local OpenStreetMap extract (.osm.pbf or .osm XML)")
-    source.add_argument("--skeleton", nargs="?", const="", metavar="PATH", help="curated skeleton GeoJSON (default: the region's)")
-    source.add_argument("--download", action="store_true", help="download the region (plus its margin) from OpenStreetMap with osmnx")
-    build.add_argument("--crs", help="projected CRS for the network (default: the region's)")
-    build.add_argument("--if-stale", action="store_true", help="do nothing when the current cache is fresh and built from the same source")
+    source.add_argument("--osm", type=Path, metavar="PATH", help=h("osm"))
+    source.add_argument("--skeleton", nargs="?", const="", metavar="PATH", help=h("skeleton"))
+    source.add_argument("--download", action="store_true", help=h("download"))
+    build.add_argument("--crs", help=h("crs"))
+    build.add_argument("--if-stale", action="store_true", help=h("if_stale"))
 
-    communes = commands.add_parser("communes", help="search communes by name")
-    communes.add_argument("name")
-    communes.add_argument("--limit", type=int, default=10)
+    communes = _localise(commands.add_parser("communes", help=h("communes"), description=h("communes"), **common), lang)
+    communes.add_argument("name", help=h("communes_name"))
+    communes.add_argument("--limit", type=int, default=10, help=h("communes_limit"))
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("resurcor")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _lang_from_argv(argv: list[str], settings_lang: str) -> str:
@@ -132,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     lang = _lang_from_argv(argv, settings.lang)
 
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(lang).parse_args(argv)
     except UsageError as err:
         # Unknown options are reported by the top-level parser: point at the subcommand's help.
         if not err.command and argv and argv[0] in {"recommend", "route", "serve", "geodata", "communes"}:
@@ -219,27 +262,34 @@ def parse_point(text: str, field: str) -> tuple[float, float]:
 def route_answer(context, origin: tuple[float, float], target: tuple[float, float], when: datetime, lang: str) -> dict[str, Any]:
     """Return the fastest car route between two points on the loaded network."""
     from geodata.errors import OutsideRegionError
-    from routing.scenario import seasonal_scenario
+    from routing.scenario import routable_nodes, seasonal_scenario
+    from routing.snap import Snapper
     from routing.trees import point_to_point
     from dispatch.plans import route_polyline
 
+    # Both ends join the roads open on the day, as a patient does.
+    scenario = seasonal_scenario(context.network, when.astimezone(context.region.timezone).date())
+    snapper = Snapper(context.network, routable_nodes(context.network, scenario))
     snaps = []
     for (lat, lon), field in ((origin, "from"), (target, "to")):
-        snap = context.snap_point(lon, lat)
+        snap = snapper.snap(*context.project(lon, lat))
         if snap.distance_m > context.max_snap_m:
             raise OutsideRegionError(
                 "too_far_from_network", f"{field}: ({lat}, {lon}) is {snap.distance_m:.0f} m from the network",
                 field=field, lat=lat, lon=lon, distance_m=round(snap.distance_m), max_m=round(context.max_snap_m),
             )
         snaps.append(snap)
-    scenario = seasonal_scenario(context.network, when.astimezone(context.region.timezone).date())
     time_s, dist_m, path = point_to_point(context.network, scenario, snaps[0].node, snaps[1].node)
     if not math.isfinite(time_s):
         raise InputError("unreachable", "no road route between the two points", field="to")
     factor = context.emergency_time_factor
+    names = []
+    for lat, lon in (origin, target):
+        commune = context.region.commune_at(lon, lat)
+        names.append(commune.name if commune else None)
     return {
-        "from": {"lat": origin[0], "lon": origin[1], "snap_distance_m": round(snaps[0].distance_m)},
-        "to": {"lat": target[0], "lon": target[1], "snap_distance_m": round(snaps[1].distance_m)},
+        "from": {"lat": origin[0], "lon": origin[1], "commune": names[0], "snap_distance_m": round(snaps[0].distance_m)},
+        "to": {"lat": target[0], "lon": target[1], "commune": names[1], "snap_distance_m": round(snaps[1].distance_m)},
         "car_time_min": round(time_s / 60.0, 1),
         "smur_time_min": round(time_s * factor / 60.0, 1),
         "emergency_time_factor": factor,
@@ -273,6 +323,8 @@ def _route(args: argparse.Namespace, settings: Settings, lang: str) -> int:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
         return 0
     sep = translate("label.sep", lang)
+    ends = [answer[end]["commune"] or f"{answer[end]['lat']},{answer[end]['lon']}" for end in ("from", "to")]
+    print(f"{ends[0]} → {ends[1]}")
     print(f"{translate('label.route_time', lang)}{sep}{translate('label.minutes', lang, value=answer['car_time_min'])}")
     print(f"{translate('label.route_emergency', lang, factor=answer['emergency_time_factor'])}{sep}{translate('label.minutes', lang, value=answer['smur_time_min'])}")
     print(f"{translate('label.route_distance', lang)}{sep}{translate('label.km', lang, value=answer['distance_km'])}")
