@@ -76,10 +76,11 @@ class CommuneIndex:
         return cls(communes=tuple(communes), _names=tuple(names))
 
     def by_insee(self, insee: str) -> Commune | None:
-        for commune in self.communes:
-            if commune.insee == insee:
-                return commune
-        return None
+        by_code = self.__dict__.get("_by_code")
+        if by_code is None:
+            by_code = {commune.insee: commune for commune in self.communes}
+            self.__dict__["_by_code"] = by_code
+        return by_code.get(insee)
 
     def ranked_matches(self, query: str) -> list[tuple[int, Commune]]:
         """Return (rank, commune) for every match, best first.
