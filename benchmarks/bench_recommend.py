@@ -435,7 +435,7 @@ def measure_networkx(
         if durations and time.perf_counter() > deadline:
             break
         # The Dijkstra source; recommend snaps the same point again inside the timed span.
-        networkx_router.patient_node = locate(context, call).node
+        networkx_router.patient_node = locate(context, call, scenario).node
         started = time.perf_counter()
         answer = recommend(naive_context, call)
         durations.append(time.perf_counter() - started)
