@@ -29,3 +29,25 @@ def test_every_raised_error_code_has_a_text():
     assert codes, "no error code found: the pattern no longer matches the code"
     missing = sorted(code for code in codes if f"error.{code}" not in catalogue())
     assert missing == []
+
+
+WARNING_CODE = re.compile(r'_warning\(\s*"([a-z_]+)"')
+TEXT_KEY = re.compile(r'(?:translate|\bt|\bh)\(\s*f?"([a-z_]+\.[a-z_.]+)"')
+
+
+def test_every_warning_and_label_has_a_text():
+    keys = set()
+    for path in (REPO_ROOT / "dispatch").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        keys |= {f"warning.{code}" for code in WARNING_CODE.findall(text)}
+        keys |= {key for key in TEXT_KEY.findall(text) if not key.endswith(".")}
+    assert len(keys) > 30, "the patterns no longer match the code"
+    missing = sorted(key for key in keys if key not in catalogue())
+    assert missing == []
+
+
+def test_decision_warnings_have_texts():
+    from protocols import DecisionWarning
+
+    missing = [w.value for w in DecisionWarning if f"warning.{w.value}" not in catalogue()]
+    assert missing == []
