@@ -198,7 +198,7 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
         else None,
         "alternatives": [_plan_json(p) for p in plans],
         "rules": [
-            {"id": r.rule_id, "text": r.text(lang), "values": dict(r.values), "source": r.source} for r in decision.rules
+            {"id": r.rule_id, "text": r.text(lang), "values": dict(r.values), "source": r.source_text(lang)} for r in decision.rules
         ],
         "warnings": warnings,
         "patient": {

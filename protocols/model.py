@@ -163,15 +163,27 @@ class DecisionInput:
             )
 
 
+def _unsupported_language(lang: str) -> InputError:
+    return InputError(
+        "language_unsupported", f"language {lang!r} is not supported. Use one of {list(LANGUAGES)}.", field="lang"
+    )
+
+
 @dataclass(frozen=True)
 class RuleFiring:
-    """One rule that fired, with the values that decided and its text in each language."""
+    """One rule that fired, with the values that decided and its text and source in each language.
+
+    ``source`` is the English source. ``source_fr`` is None only for a firing built without
+    a French source, and ``source_text("fr")`` then returns the English one. Rules rendered
+    from a profile that ``load_profile`` read always carry it.
+    """
 
     rule_id: str
     values: Mapping[str, int | float | str | bool]
     source: str
     text_fr: str
     text_en: str
+    source_fr: str | None = None
 
     def __post_init__(self) -> None:
         # A read-only copy, so that a frozen firing cannot change through the caller's dict.
@@ -183,9 +195,15 @@ class RuleFiring:
             return self.text_fr
         if lang == "en":
             return self.text_en
-        raise InputError(
-            "language_unsupported", f"language {lang!r} is not supported. Use one of {list(LANGUAGES)}.", field="lang"
-        )
+        raise _unsupported_language(lang)
+
+    def source_text(self, lang: str) -> str:
+        """Return the source in ``lang`` ("fr" or "en")."""
+        if lang == "fr":
+            return self.source if self.source_fr is None else self.source_fr
+        if lang == "en":
+            return self.source
+        raise _unsupported_language(lang)
 
 
 @dataclass(frozen=True)

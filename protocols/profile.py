@@ -71,11 +71,16 @@ class Parameter:
 
 @dataclass(frozen=True)
 class RuleText:
-    """Source and French and English text templates of one rule."""
+    """Sources and text templates of one rule, in French and English.
+
+    ``source`` is the English source. ``load_profile`` always sets ``source_fr``, and its
+    None default keeps the older three-argument form working.
+    """
 
     source: str
     text_fr: str
     text_en: str
+    source_fr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ class Profile:
             formatted = {name: _format_value(value, lang) for name, value in values.items()}
             formatted.update(_durations(values))
             texts[lang] = template.format_map(formatted)
-        return RuleFiring(rule_id, values, rule.source, texts["fr"], texts["en"])
+        return RuleFiring(rule_id, values, rule.source, texts["fr"], texts["en"], source_fr=rule.source_fr)
 
 
 DURATION_SUFFIX = "_hm"
@@ -200,7 +205,7 @@ class _ParameterEntry(BaseModel):
         return self
 
 
-class _RuleTexts(BaseModel):
+class _FrenchEnglish(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     fr: NonEmptyText
@@ -210,8 +215,19 @@ class _RuleTexts(BaseModel):
 class _RuleEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    source: NonEmptyText
-    text: _RuleTexts
+    source: _FrenchEnglish
+    text: _FrenchEnglish
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _check_source_languages(cls, source: Any) -> Any:
+        # Profiles written before sources were translated give a plain string, so the error
+        # explains the new shape.
+        if isinstance(source, str):
+            raise ValueError(
+                "is a plain string, but must be a mapping with keys fr and en that gives the source in each language"
+            )
+        return source
 
 
 class _ProfileFile(BaseModel):
@@ -305,7 +321,10 @@ def load_profile(name_or_path: str | os.PathLike[str] = DEFAULT_PROFILE) -> Prof
             }
         ),
         rules=MappingProxyType(
-            {rule_id: RuleText(entry.source, entry.text.fr, entry.text.en) for rule_id, entry in entries.rules.items()}
+            {
+                rule_id: RuleText(entry.source.en, entry.text.fr, entry.text.en, source_fr=entry.source.fr)
+                for rule_id, entry in entries.rules.items()
+            }
         ),
     )
     logger.info("loaded profile %s version %s (engine %s) from %s", profile.name, profile.version, profile.engine, path)

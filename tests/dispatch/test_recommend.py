@@ -224,3 +224,10 @@ def test_winter_pass_commune_gets_open_road(context):
 def test_nearest_smur_counts_its_access_leg(context):
     answer = _answer(context, commune="Villaz", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
     assert answer["smur"]["id"] in {"annecy-change", "annecy-meythet-base"}
+
+
+def test_rule_sources_follow_language(context):
+    french = _answer(context, commune="Grenoble", onset="08:30", at="2026-02-14T10:00+01:00")
+    english = _answer(context, commune="Grenoble", onset="08:30", at="2026-02-14T10:00+01:00", lang="en")
+    assert "classe I" in french["rules"][0]["source"]
+    assert "class I" in english["rules"][0]["source"]

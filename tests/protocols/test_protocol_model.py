@@ -94,3 +94,21 @@ def test_rule_firing_text_by_language():
     with pytest.raises(InputError) as caught:
         rule.text("de")
     assert caught.value.field == "lang"
+
+
+def test_rule_firing_source_by_language():
+    rule = RuleFiring("reperfusion_window", {}, "ESC 2023 ACS", "texte", "text", source_fr="ESC 2023 (SCA)")
+
+    assert rule.source_text("fr") == "ESC 2023 (SCA)"
+    assert rule.source_text("en") == "ESC 2023 ACS"
+    assert rule.source == "ESC 2023 ACS"
+    with pytest.raises(InputError) as caught:
+        rule.source_text("de")
+    assert caught.value.field == "lang"
+
+
+def test_rule_firing_without_french_source():
+    rule = RuleFiring("reperfusion_window", {}, "ESC 2023 ACS", "texte", "text")
+
+    assert rule.source_fr is None
+    assert rule.source_text("fr") == "ESC 2023 ACS"

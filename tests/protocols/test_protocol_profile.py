@@ -131,6 +131,19 @@ def test_every_rule_renders_both_languages(name):
             assert "}" not in text, (rule_id, lang)
         assert firing.text_fr != firing.text_en, rule_id
         assert firing.source.strip(), rule_id
+        assert firing.source_text("fr") == profile.rules[rule_id].source_fr, rule_id
+        assert firing.source_text("en") == profile.rules[rule_id].source, rule_id
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_rule_has_both_sources(name):
+    profile = load_profile(name)
+
+    for rule_id, rule in profile.rules.items():
+        assert rule.source_fr is not None, rule_id
+        assert rule.source_fr.strip(), rule_id
+        assert rule.source.strip(), rule_id
+        assert rule.source_fr != rule.source, rule_id
 
 
 def test_render_rule_rejects_wrong_values(esc_profile):
@@ -191,6 +204,11 @@ def set_key(value, *keys):
         (set_key("fast", "chain", "emergency_time_factor", "unit_name"), "chain.emergency_time_factor.unit_name"),
         (delete_key("rules", "rescue_pci"), "rules.rescue_pci"),
         (delete_key("rules", "fibrinolysis", "text", "en"), "rules.fibrinolysis.text.en"),
+        (delete_key("rules", "fibrinolysis", "source", "fr"), "rules.fibrinolysis.source.fr"),
+        (delete_key("rules", "fibrinolysis", "source", "en"), "rules.fibrinolysis.source.en"),
+        (set_key(" ", "rules", "fibrinolysis", "source", "fr"), "rules.fibrinolysis.source.fr"),
+        (set_key("ESC 2017 STEMI", "rules", "fibrinolysis", "source"), "rules.fibrinolysis.source"),
+        (set_key("ESC", "rules", "fibrinolysis", "source", "de"), "rules.fibrinolysis.source.de"),
         (set_key("Bolus dans {bolus_min} min.", "rules", "fibrinolysis", "text", "fr"), "rules.fibrinolysis.text.fr"),
         (set_key("Bolus {bolus_max_min:.1f}", "rules", "fibrinolysis", "text", "en"), "rules.fibrinolysis.text.en"),
         (set_key("Bolus {bolus_max_min", "rules", "fibrinolysis", "text", "fr"), "rules.fibrinolysis.text.fr"),
