@@ -20,20 +20,16 @@ does not apply.
 from __future__ import annotations
 
 from protocols.model import (
-    Contraindication,
     Decision,
     DecisionInput,
     DecisionWarning,
-    LysisDose,
     PciPlanTimes,
     RuleFiring,
-    Strategy,
 )
 from protocols.profile import Profile
 from protocols.reperfusion import (
     OnsetWindow,
-    absolute_contraindication_rule,
-    fibrinolysis_rules,
+    conclude,
     no_cath_lab_rule,
     onset_window_rule,
     unstable_patient_rules,
@@ -106,33 +102,6 @@ def decide_has2006(inp: DecisionInput, profile: Profile) -> Decision:
     unstable_firings = unstable_patient_rules(patient, profile)
     firings.extend(unstable_firings)
 
-    pci_or_centre = Strategy.primary_pci if plan is not None else Strategy.pci_centre_no_lysis
-    lysis_dose: LysisDose | None = None
-
-    if unstable_firings:
-        strategy = pci_or_centre
-    elif window is OnsetWindow.beyond_late_window:
-        strategy = Strategy.no_emergency_reperfusion
-    elif window is OnsetWindow.late_presenter:
-        strategy = Strategy.pci_centre_no_lysis
-    elif window is OnsetWindow.unknown:
-        strategy = Strategy.primary_pci if pci_within_delay else Strategy.pci_centre_no_lysis
-    elif onset_over_threshold and pci_within_delay:
-        strategy = Strategy.primary_pci
-    elif patient.contraindication is Contraindication.absolute:
-        firings.append(absolute_contraindication_rule(profile))
-        strategy = pci_or_centre
-    else:
-        strategy = Strategy.fibrinolysis_then_transfer
-        lysis_dose, lysis_firings, lysis_warnings = fibrinolysis_rules(patient, profile)
-        firings.extend(lysis_firings)
-        warnings.extend(lysis_warnings)
-
-    return Decision(
-        strategy=strategy,
-        rules=tuple(firings),
-        lysis_dose=lysis_dose,
-        warnings=tuple(warnings),
-        profile=profile.name,
-        profile_version=profile.version,
+    return conclude(
+        window, plan, pci_within_delay, onset_over_threshold and pci_within_delay, patient, profile, firings, warnings, bool(unstable_firings)
     )

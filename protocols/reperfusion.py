@@ -247,6 +247,55 @@ def unstable_patient_rules(patient: PatientFlags, profile: Profile) -> tuple[Rul
 # --- Decision ---
 
 
+def conclude(
+    window: OnsetWindow,
+    plan: PciPlanTimes | None,
+    pci_within_delay: bool,
+    pci_preferred: bool,
+    patient: PatientFlags,
+    profile: Profile,
+    firings: list[RuleFiring],
+    warnings: list[DecisionWarning],
+    unstable: bool,
+) -> Decision:
+    """Turn the onset window, the delay comparison and the overrides into a decision.
+
+    Every engine ends here; they differ only in ``pci_preferred``, their condition for
+    primary PCI within the reperfusion window. Shock, resuscitated arrest and an absolute
+    contraindication lead to the PCI centre whatever the delay.
+    """
+    pci_or_centre = Strategy.primary_pci if plan is not None else Strategy.pci_centre_no_lysis
+    lysis_dose: LysisDose | None = None
+
+    if unstable:
+        strategy = pci_or_centre
+    elif window is OnsetWindow.beyond_late_window:
+        strategy = Strategy.no_emergency_reperfusion
+    elif window is OnsetWindow.late_presenter:
+        strategy = Strategy.pci_centre_no_lysis
+    elif window is OnsetWindow.unknown:
+        strategy = Strategy.primary_pci if pci_within_delay else Strategy.pci_centre_no_lysis
+    elif pci_preferred:
+        strategy = Strategy.primary_pci
+    elif patient.contraindication is Contraindication.absolute:
+        firings.append(absolute_contraindication_rule(profile))
+        strategy = pci_or_centre
+    else:
+        strategy = Strategy.fibrinolysis_then_transfer
+        lysis_dose, lysis_firings, lysis_warnings = fibrinolysis_rules(patient, profile)
+        firings.extend(lysis_firings)
+        warnings.extend(lysis_warnings)
+
+    return Decision(
+        strategy=strategy,
+        rules=tuple(firings),
+        lysis_dose=lysis_dose,
+        warnings=tuple(warnings),
+        profile=profile.name,
+        profile_version=profile.version,
+    )
+
+
 def decide_esc2023(inp: DecisionInput, profile: Profile) -> Decision:
     """Recommend a reperfusion strategy by the ESC 2023 rules and list every rule that fired.
 
@@ -283,33 +332,4 @@ def decide_esc2023(inp: DecisionInput, profile: Profile) -> Decision:
     unstable_firings = unstable_patient_rules(patient, profile)
     firings.extend(unstable_firings)
 
-    pci_or_centre = Strategy.primary_pci if plan is not None else Strategy.pci_centre_no_lysis
-    lysis_dose: LysisDose | None = None
-
-    if unstable_firings:
-        strategy = pci_or_centre
-    elif window is OnsetWindow.beyond_late_window:
-        strategy = Strategy.no_emergency_reperfusion
-    elif window is OnsetWindow.late_presenter:
-        strategy = Strategy.pci_centre_no_lysis
-    elif window is OnsetWindow.unknown:
-        strategy = Strategy.primary_pci if pci_within_delay else Strategy.pci_centre_no_lysis
-    elif pci_within_delay:
-        strategy = Strategy.primary_pci
-    elif patient.contraindication is Contraindication.absolute:
-        firings.append(absolute_contraindication_rule(profile))
-        strategy = pci_or_centre
-    else:
-        strategy = Strategy.fibrinolysis_then_transfer
-        lysis_dose, lysis_firings, lysis_warnings = fibrinolysis_rules(patient, profile)
-        firings.extend(lysis_firings)
-        warnings.extend(lysis_warnings)
-
-    return Decision(
-        strategy=strategy,
-        rules=tuple(firings),
-        lysis_dose=lysis_dose,
-        warnings=tuple(warnings),
-        profile=profile.name,
-        profile_version=profile.version,
-    )
+    return conclude(window, plan, pci_within_delay, pci_within_delay, patient, profile, firings, warnings, bool(unstable_firings))
