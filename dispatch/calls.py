@@ -29,6 +29,9 @@ MAX_ONSET_AGE = timedelta(days=7)
 
 MAX_LISTED_CANDIDATES = 6
 
+# A clock-time onset up to this far after the call is an error, not yesterday's time.
+CLOCK_AHEAD_LIMIT = timedelta(hours=6)
+
 # Longer than any French commune or resort name; a longer value is not a name.
 MAX_NAME_LENGTH = 100
 
@@ -87,8 +90,15 @@ def parse_call(
         raise InputError("commune_too_long", f"commune: {len(commune)} characters, at most {MAX_NAME_LENGTH}", field="commune", max=MAX_NAME_LENGTH)
     named = commune is not None and commune.strip() != ""
 
-    # A named place of the network (a resort) is more precise than its commune's point.
-    place_node = places.find(commune) if named and places is not None and lat is None and lon is None else None
+    # A named place of the network (a resort) is more precise than its commune's point,
+    # unless the name is also that of several communes: then the caller must choose.
+    place_node = None
+    if named and places is not None and lat is None and lon is None:
+        resolved, candidates = region.communes.resolve(commune)
+        if resolved is not None or len(candidates) < 2:
+            place_node = places.find(commune)
+            if place_node is None and resolved is not None:
+                place_node = places.find_prefix(commune)
     place_name = ""
     if place_node is not None:
         place_name = places.name(place_node)
@@ -209,16 +219,25 @@ _CLOCK_TIME = re.compile(r"^\s*([01]?\d|2[0-3])\s*[:hH]\s*([0-5]\d)\s*$")
 def _last_clock_time(hour: int, minute: int, call_time: datetime, timezone) -> ParsedTime:
     """Return the last time the local clock showed ``hour:minute`` before the call.
 
-    A caller says "since 20:00": that is today's 20:00 when it is before the call,
-    otherwise yesterday's. The answer states the full date it used.
+    A caller says "since 20:00": that is today's 20:00 when it is before the call, and
+    yesterday's when today's lies well ahead (a call at 01:00). A time shortly after
+    the call is rejected instead: it is a clock difference or a typing error, and
+    reading it as yesterday would add a day of symptoms.
     """
     local_call = call_time.astimezone(timezone)
-    day = local_call.date()
-    for days_back in (0, 1):
-        candidate = localize(datetime.combine(day - timedelta(days=days_back), time(hour, minute)), "onset", timezone)
-        if candidate.value <= call_time:
-            return ParsedTime(candidate.value, True, from_clock_time=True)
-    return ParsedTime(candidate.value, True, from_clock_time=True)
+    today = localize(datetime.combine(local_call.date(), time(hour, minute)), "onset", timezone)
+    if today.value <= call_time:
+        return ParsedTime(today.value, True, from_clock_time=True)
+    if today.value - call_time <= CLOCK_AHEAD_LIMIT:
+        raise InputError(
+            "onset_clock_after_call",
+            f"onset {hour:02d}:{minute:02d} is after the call time {local_call:%H:%M}",
+            field="onset",
+            value=f"{hour:02d}:{minute:02d}",
+            at=local_call.strftime("%H:%M"),
+        )
+    yesterday = localize(datetime.combine(local_call.date() - timedelta(days=1), time(hour, minute)), "onset", timezone)
+    return ParsedTime(yesterday.value, True, from_clock_time=True)
 
 
 def _parse_when(value: str | datetime, field: str, timezone) -> ParsedTime:

@@ -32,9 +32,45 @@ from dispatch.timeparse import minutes_between
 
 logger = logging.getLogger(__name__)
 
+# A decisive delay this close to its threshold can flip with the network's approximation
+# or the day's traffic: the answer says the decision is close.
+CLOSE_TO_THRESHOLD_MIN = 5
+
 # A call time further than this from the clock is a simulation or a typing error: the
 # answer says so, since live calls are answered in real time.
 CALL_TIME_DRIFT = timedelta(hours=24)
+
+
+def _decide(context: ServiceContext, call: CallInput, plan: Plan | None, symptom_at_diagnosis, symptom_at_fmc):
+    """Apply the profile's rules with ``plan`` as the fastest PCI plan."""
+    return decide(
+        DecisionInput(
+            symptom_min_at_diagnosis=symptom_at_diagnosis,
+            symptom_min_at_fmc=symptom_at_fmc,
+            patient=call.patient,
+            fastest_pci=PciPlanTimes(
+                plan_id=plan.destination.site.name,
+                diagnosis_to_wire_min=plan.diagnosis_to_wire_min,
+                fmc_to_wire_min=plan.diagnosis_to_wire_min + plan.chain_min["fmc_to_diagnosis"],
+            )
+            if plan
+            else None,
+        ),
+        context.profile,
+    )
+
+
+def _decisive_delay(context: ServiceContext, plan: Plan | None) -> tuple[str, int | None, float | None]:
+    """Return the delay the profile compares with its threshold: its name, value and threshold.
+
+    ESC profiles compare diagnosis to wire crossing; the legacy French rule compares first
+    medical contact to wire crossing.
+    """
+    thresholds = context.profile.thresholds
+    if "fmc_to_wire_max_min" in thresholds:
+        value = plan.diagnosis_to_wire_min + plan.chain_min["fmc_to_diagnosis"] if plan else None
+        return "fmc_to_wire", value, thresholds["fmc_to_wire_max_min"].value
+    return "diagnosis_to_wire", plan.diagnosis_to_wire_min if plan else None, _delay_threshold(context)
 
 
 def _delay_threshold(context: ServiceContext) -> float | None:
@@ -153,28 +189,35 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
         symptom_at_diagnosis = round(onset_to_call + call_to_diagnosis)
         symptom_at_fmc = round(onset_to_call + call_to_fmc)
 
-    decision = decide(
-        DecisionInput(
-            symptom_min_at_diagnosis=symptom_at_diagnosis,
-            symptom_min_at_fmc=symptom_at_fmc,
-            patient=call.patient,
-            fastest_pci=PciPlanTimes(
-                plan_id=f"{fastest.destination.site.id}/{fastest.mode.value}",
-                diagnosis_to_wire_min=fastest.diagnosis_to_wire_min,
-                fmc_to_wire_min=fastest.diagnosis_to_wire_min + fastest.chain_min["fmc_to_diagnosis"],
-            )
-            if fastest
-            else None,
-        ),
-        context.profile,
-    )
+    decision = _decide(context, call, fastest, symptom_at_diagnosis, symptom_at_fmc)
+
+    # A destination abroad may refuse the patient: the best domestic plan is shown too,
+    # with the strategy it would lead to.
+    domestic = None
+    if fastest is not None and fastest.destination.site.country != context.region.country:
+        home = next((p for p in plans if p.destination.site.country == context.region.country), None)
+        if home is not None:
+            home_decision = _decide(context, call, home, symptom_at_diagnosis, symptom_at_fmc)
+            domestic = {
+                "strategy": home_decision.strategy.value,
+                "strategy_text": translate(f"strategy.{home_decision.strategy.value}", lang),
+                "destination": _site_json(home),
+                "diagnosis_to_wire_min": home.diagnosis_to_wire_min,
+            }
 
     chosen = fastest
     is_lysis = fastest is not None and decision.strategy == Strategy.fibrinolysis_then_transfer
     if is_lysis:
         chosen = lysis_plan(fastest, params)
 
+    decisive = _decisive_delay(context, fastest)
     warnings = _warnings(context, call, snap, scenario.closed_count, smur, chosen, decision.warnings)
+    if decisive[1] is not None and decisive[2] is not None and abs(decisive[1] - decisive[2]) <= CLOSE_TO_THRESHOLD_MIN:
+        warnings.append(_warning("close_to_threshold", lang, value_min=decisive[1], threshold_min=round(decisive[2]), margin_min=CLOSE_TO_THRESHOLD_MIN))
+    if domestic is not None and domestic["strategy"] != decision.strategy.value:
+        warnings.append(
+            _warning("foreign_refusal_changes_strategy", lang, strategy=domestic["strategy_text"], name=domestic["destination"]["name"], minutes=domestic["diagnosis_to_wire_min"])
+        )
     answer: dict[str, Any] = {
         "strategy": decision.strategy.value,
         "strategy_text": translate(f"strategy.{decision.strategy.value}", lang),
@@ -182,7 +225,9 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
         "transport": chosen.mode.value if chosen else None,
         "chain_min": chosen.chain_min if chosen else {},
         "diagnosis_to_wire_min": fastest.diagnosis_to_wire_min if fastest else None,
-        "threshold_min": _delay_threshold(context),
+        "threshold_min": decisive[2],
+        "decisive_delay": {"name": decisive[0], "value_min": decisive[1], "threshold_min": decisive[2]},
+        "domestic_alternative": domestic,
         "call_to_wire_min": fastest.call_to_wire_min if fastest else None,
         "lysis_dose": decision.lysis_dose.value if decision.lysis_dose else None,
         "call_to_arrival_min": sum(v for k, v in chosen.chain_min.items() if k != "door_to_wire") if chosen else None,
@@ -286,6 +331,9 @@ def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings
         warnings.append(_warning(str(code), lang))
 
     # Where the patient is.
+    if call.located_by == "coordinates" and call.commune is None and context.region.communes_polygons_path is not None:
+        # Inside the boundary's margin but in no commune of the region: a neighbour's land.
+        warnings.append(_warning("near_border", lang, margin_m=round(context.region.boundary_margin_m)))
     if call.located_by == "commune":
         warnings.append(_warning("located_by_commune", lang, commune=call.commune.name, insee=call.commune.insee))
     elif call.located_by == "place":

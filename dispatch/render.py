@@ -25,18 +25,25 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
         finess = f" (FINESS {destination['finess']})" if destination.get("finess") else ""
         lines.append(f"{t('label.destination')}{sep}{destination['name']}{finess}")
         lines.append(f"{t('label.transport')}{sep}{t('transport.' + answer['transport'])}")
-    if answer["diagnosis_to_wire_min"] is not None and answer.get("bolus_within_min") is not None:
+    decisive = answer["decisive_delay"]
+    # The delay the profile compares with its threshold: diagnosis (ESC) or first medical
+    # contact (legacy French rule) to wire crossing.
+    delay_label = t("label.fmc_to_wire") if decisive["name"] == "fmc_to_wire" else t("label.diagnosis_to_wire")
+    threshold = f"({t('label.threshold')} {decisive['threshold_min']:g} min)" if decisive["threshold_min"] is not None else ""
+    if decisive["value_min"] is not None and answer.get("bolus_within_min") is not None:
         # Fibrinolysis: the PCI time is the reason, the chain below is the lysis plan's.
-        lines.append(
-            f"{t('label.fastest_pci')}{sep}{answer['diagnosis_to_wire_min']} min "
-            f"({t('label.threshold')} {answer['threshold_min']:g} min)"
-        )
+        lines.append(f"{t('label.fastest_pci')} · {delay_label}{sep}{decisive['value_min']} min {threshold}")
         lines.append(f"{t('label.bolus')}{sep}{t('label.bolus_within', minutes=answer['bolus_within_min'])}")
         lines.append(f"{t('label.call_to_arrival')}{sep}{answer['call_to_arrival_min']} min")
-    elif answer["diagnosis_to_wire_min"] is not None:
+    elif decisive["value_min"] is not None:
         lines.append(
-            f"{t('label.diagnosis_to_wire')}{sep}{answer['diagnosis_to_wire_min']} min "
-            f"({t('label.threshold')} {answer['threshold_min']:g} min) · {t('label.call_to_wire')}{sep}{answer['call_to_wire_min']} min"
+            f"{delay_label}{sep}{decisive['value_min']} min {threshold} · {t('label.call_to_wire')}{sep}{answer['call_to_wire_min']} min"
+        )
+    domestic = answer.get("domestic_alternative")
+    if domestic:
+        lines.append(
+            f"{t('label.domestic')}{sep}{domestic['strategy_text']} · {domestic['destination']['name']} · "
+            f"{domestic['diagnosis_to_wire_min']} min"
         )
     if answer["smur"]:
         lines.append(f"{t('label.smur')}{sep}{answer['smur']['name']} ({answer['smur']['drive_min']} min, {answer['smur']['drive_km']} km)")

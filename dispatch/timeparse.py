@@ -8,6 +8,7 @@ onset by an hour.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -24,8 +25,13 @@ class ParsedTime:
     from_clock_time: bool = False
 
 
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def parse_time(text: str, field: str, timezone: ZoneInfo) -> ParsedTime:
     """Parse an ISO 8601 date-time; raise InputError naming ``field`` when invalid."""
+    if _DATE_ONLY.match(text.strip()):
+        raise InputError("time_date_only", f"{field}: {text!r} has a date but no time", field=field, value=text)
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError as err:

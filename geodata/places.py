@@ -55,6 +55,12 @@ class PlaceIndex:
                 return node
         return None
 
+    def find_prefix(self, query: str) -> int | None:
+        """Return the one node whose name starts with ``query`` ("Les Arcs" finds "Les Arcs 1800"), or None."""
+        keys = name_keys(query)
+        found = {node for key, node in self._nodes.items() if any(key.startswith(k) for k in keys)}
+        return found.pop() if len(found) == 1 else None
+
     def name(self, node: int) -> str:
         return self._names.get(node, "")
 

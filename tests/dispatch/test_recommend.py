@@ -231,3 +231,50 @@ def test_rule_sources_follow_language(context):
     english = _answer(context, commune="Grenoble", onset="08:30", at="2026-02-14T10:00+01:00", lang="en")
     assert "classe I" in french["rules"][0]["source"]
     assert "class I" in english["rules"][0]["source"]
+
+
+def test_foreign_destination_shows_domestic_plan(context):
+    answer = _answer(context, commune="Châtel", onset="08:30", at="2026-02-14T10:00+01:00")
+    assert answer["destination"]["id"] == "geneve-hug"
+    assert answer["domestic_alternative"]["destination"]["id"] == "annecy-change"
+    assert "foreign_refusal_changes_strategy" in _codes(answer)
+
+
+def test_close_decision_is_flagged(context):
+    answer = _answer(context, commune="Châtel", onset="08:30", at="2026-02-14T10:00+01:00")
+    assert abs(answer["decisive_delay"]["value_min"] - 120) <= 5
+    assert "close_to_threshold" in _codes(answer)
+
+
+def test_legacy_profile_shows_its_own_delay(settings):
+    from dispatch.service import load_context
+
+    legacy = load_context(settings.model_copy(update={"profile": "fr-has2006"}))
+    answer = _answer(legacy, commune="Moûtiers", onset="06:30", at="2026-02-14T10:00+01:00")
+    assert answer["decisive_delay"]["name"] == "fmc_to_wire"
+    assert answer["decisive_delay"]["threshold_min"] == 90
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"commune": "Beaufort"}, "commune_ambiguous"),
+        ({"commune": "Val d'Isère", "onset": "10:05", "at": "2026-02-14T10:00+01:00"}, "onset_clock_after_call"),
+        ({"commune": "Grenoble", "onset": "2026-02-14"}, "time_date_only"),
+    ],
+)
+def test_guesses_are_rejected(context, fields, code):
+    with pytest.raises(InputError) as caught:
+        _answer(context, **fields)
+    assert caught.value.code == code
+
+
+def test_resort_prefix_finds_the_resort(context):
+    answer = _answer(context, commune="Les Arcs", onset="08:30", at="2026-02-14T10:00+01:00")
+    assert answer["patient"]["place"] == "Les Arcs 1800"
+
+
+def test_point_in_border_margin_is_flagged(context):
+    answer = _answer(context, lat=46.108, lon=5.825, onset="2026-12-04T17:00+01:00")
+    assert answer["patient"]["commune"] is None
+    assert "near_border" in _codes(answer)
