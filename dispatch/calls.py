@@ -29,6 +29,9 @@ MAX_ONSET_AGE = timedelta(days=7)
 
 MAX_LISTED_CANDIDATES = 6
 
+# The French words for the contraindication levels, accepted as the English values.
+FRENCH_CONTRAINDICATIONS = {"absolue": "absolute", "relative": "relative"}
+
 # A clock-time onset up to this far after the call is an error, not yesterday's time.
 CLOCK_AHEAD_LIMIT = timedelta(hours=6)
 
@@ -56,6 +59,9 @@ def check_coordinate(value: object, field: str) -> float:
     """Return ``value`` as a finite latitude or longitude, or raise InputError naming ``field``."""
     limit = 90.0 if field == "lat" else 180.0
     code = "latitude_range" if field == "lat" else "longitude_range"
+    if isinstance(value, str) and "," in value:
+        # "45,92" as written in French: a decimal comma, not a range error.
+        raise InputError("decimal_comma", f"{field}: {value!r} uses a decimal comma", field=field, value=value, fixed=value.replace(",", "."))
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError) as err:
@@ -156,7 +162,7 @@ def parse_call(
             raise InputError("age_range", f"age: {age_years} is outside 0-120 years", field="age", value=age)
 
     try:
-        flag = Contraindication(contraindication) if contraindication else Contraindication.none
+        flag = Contraindication(FRENCH_CONTRAINDICATIONS.get(contraindication, contraindication)) if contraindication else Contraindication.none
     except ValueError as err:
         raise InputError("contraindication_invalid", f"contraindication: {contraindication!r} is not absolute or relative", field="contraindication", value=contraindication) from err
 

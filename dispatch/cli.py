@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from pydantic import ValidationError
+
 from geodata.errors import CacheError, DataError, InputError, NetworkBuildError, ResurcorError
 from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.settings import Settings, get_settings
@@ -131,7 +133,7 @@ def build_parser(lang: str = "fr") -> argparse.ArgumentParser:
 
     serve = _localise(commands.add_parser("serve", help=h("serve"), description=h("serve"), **common), lang)
     serve.add_argument("--host", help=h("host"))
-    serve.add_argument("--port", type=int, help=h("port"))
+    serve.add_argument("--port", type=_port, help=h("port"))
 
     geodata = _localise(commands.add_parser("geodata", help=h("geodata"), description=h("geodata"), **common), lang)
     geodata_commands = geodata.add_subparsers(dest="geodata_command", required=True, parser_class=_Parser, metavar="{build}")
@@ -144,9 +146,17 @@ def build_parser(lang: str = "fr") -> argparse.ArgumentParser:
     build.add_argument("--if-stale", action="store_true", help=h("if_stale"))
 
     communes = _localise(commands.add_parser("communes", help=h("communes"), description=h("communes"), **common), lang)
-    communes.add_argument("name", help=h("communes_name"))
+    communes.add_argument("name", nargs="+", help=h("communes_name"))
     communes.add_argument("--limit", type=int, default=10, help=h("communes_limit"))
     return parser
+
+
+def _port(text: str) -> int:
+    """Return a TCP port number, or raise the argparse error for an invalid value."""
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise ValueError(text)
+    return port
 
 
 def _version() -> str:
@@ -169,8 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         settings = get_settings()
-    except ValueError as err:
-        print(f"resurcor: invalid setting: {err}".splitlines()[0], file=sys.stderr)
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = "RESURCOR_" + str(first["loc"][0]).upper() if first.get("loc") else "RESURCOR_*"
+        lang = _lang_from_argv(argv, "fr")
+        print(f"resurcor: {translate('error.setting_invalid', lang, name=name, value=first.get('input'))}", file=sys.stderr)
         return EXIT_USAGE
     lang = _lang_from_argv(argv, settings.lang)
 
@@ -196,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "communes":
             return _communes(args, settings)
     except InputError as err:
-        print(f"resurcor: {error_text(err, lang, field_prefix='--')}", file=sys.stderr)
+        if getattr(args, "json", False):
+            # An integrator reading --json output gets the API's error body on stdout.
+            print(json.dumps({"error": {"code": err.code, "field": err.field, "message": error_text(err, lang)}}, ensure_ascii=False))
+        else:
+            print(f"resurcor: {error_text(err, lang, field_prefix='--')}", file=sys.stderr)
         return EXIT_USAGE
     except (CacheError, DataError, NetworkBuildError) as err:
         print(f"resurcor: {error_text(err, lang)}", file=sys.stderr)
@@ -276,7 +293,7 @@ def route_answer(context, origin: tuple[float, float], target: tuple[float, floa
         if snap.distance_m > context.max_snap_m:
             raise OutsideRegionError(
                 "too_far_from_network", f"{field}: ({lat}, {lon}) is {snap.distance_m:.0f} m from the network",
-                field=field, lat=lat, lon=lon, distance_m=round(snap.distance_m), max_m=round(context.max_snap_m),
+                field=field, lat=lat, lon=lon, distance_km=round(snap.distance_m / 1000, 1), max_km=round(context.max_snap_m / 1000, 1),
             )
         snaps.append(snap)
     time_s, dist_m, path = point_to_point(context.network, scenario, snaps[0].node, snaps[1].node)
@@ -310,6 +327,7 @@ def route_answer(context, origin: tuple[float, float], target: tuple[float, floa
 
 def _route(args: argparse.Namespace, settings: Settings, lang: str) -> int:
     from dispatch.calls import _parse_when
+    from dispatch.render import decimal
 
     from dispatch.service import load_route_context
 
@@ -325,9 +343,10 @@ def _route(args: argparse.Namespace, settings: Settings, lang: str) -> int:
     sep = translate("label.sep", lang)
     ends = [answer[end]["commune"] or f"{answer[end]['lat']},{answer[end]['lon']}" for end in ("from", "to")]
     print(f"{ends[0]} → {ends[1]}")
-    print(f"{translate('label.route_time', lang)}{sep}{translate('label.minutes', lang, value=answer['car_time_min'])}")
-    print(f"{translate('label.route_emergency', lang, factor=answer['emergency_time_factor'])}{sep}{translate('label.minutes', lang, value=answer['smur_time_min'])}")
-    print(f"{translate('label.route_distance', lang)}{sep}{translate('label.km', lang, value=answer['distance_km'])}")
+    print(f"{translate('label.route_time', lang)}{sep}{translate('label.minutes', lang, value=decimal(answer['car_time_min'], lang))}")
+    factor = decimal(answer["emergency_time_factor"], lang)
+    print(f"{translate('label.route_emergency', lang, factor=factor)}{sep}{translate('label.minutes', lang, value=decimal(answer['smur_time_min'], lang))}")
+    print(f"{translate('label.route_distance', lang)}{sep}{translate('label.km', lang, value=decimal(answer['distance_km'], lang))}")
     print(translate("label.route_snap", lang, origin_m=answer["from"]["snap_distance_m"], target_m=answer["to"]["snap_distance_m"]))
     for warning in answer["warnings"]:
         print(f"! {warning['text']}")
@@ -409,7 +428,12 @@ def _communes(args: argparse.Namespace, settings: Settings) -> int:
     from geodata.region import load_region
 
     region = load_region(settings.region_dir, settings.data_dir)
-    for commune in region.communes.search(args.name, limit=args.limit):
+    name = " ".join(args.name)
+    resolved, candidates = region.communes.resolve(name)
+    found = [resolved] if resolved is not None else candidates or region.communes.suggest(name, limit=args.limit)
+    if not found:
+        raise InputError("commune_unknown", f"commune {name!r} is unknown in the region", field="commune", value=name)
+    for commune in found[: args.limit]:
         print(f"{commune.insee}  {commune.name} ({commune.departement}), {commune.population} hab., {commune.lat:.5f},{commune.lon:.5f}")
     return 0
 

@@ -136,8 +136,8 @@ def locate(context: ServiceContext, call: CallInput, scenario: RoadScenario) -> 
             field="lat",
             lat=call.lat,
             lon=call.lon,
-            distance_m=round(snap.distance_m),
-            max_m=round(context.max_snap_m),
+            distance_km=round(snap.distance_m / 1000, 1),
+            max_km=round(context.max_snap_m / 1000, 1),
         )
     return snap
 

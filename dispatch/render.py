@@ -7,6 +7,12 @@ from typing import Any
 from dispatch.i18n import translate
 
 
+def decimal(value: float, lang: str) -> str:
+    """Format a number with the decimal separator of ``lang`` (a comma in French)."""
+    text = f"{value:g}" if isinstance(value, int) else f"{value}"
+    return text.replace(".", ",") if lang == "fr" else text
+
+
 def hours_minutes(minutes: int) -> str:
     """Format minutes as "1 h 48" (or "47 min" under an hour), as a regulator reads them."""
     hours, rest = divmod(int(minutes), 60)
@@ -46,12 +52,15 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
             f"{domestic['diagnosis_to_wire_min']} min"
         )
     if answer["smur"]:
-        lines.append(f"{t('label.smur')}{sep}{answer['smur']['name']} ({answer['smur']['drive_min']} min, {answer['smur']['drive_km']} km)")
+        lines.append(f"{t('label.smur')}{sep}{answer['smur']['name']} ({answer['smur']['drive_min']} min, {decimal(answer['smur']['drive_km'], lang)} km)")
 
     patient = answer["patient"]
     commune = f" · {patient['commune']['name']} ({patient['commune']['insee']})" if patient["commune"] else ""
     symptoms = patient["symptom_min_at_diagnosis"]
-    symptoms_text = f"{hours_minutes(symptoms)} ({symptoms} min)" if symptoms is not None else t("label.onset_unknown")
+    if symptoms is None:
+        symptoms_text = t("label.onset_unknown")
+    else:
+        symptoms_text = f"{hours_minutes(symptoms)} ({symptoms} min)" if symptoms >= 60 else f"{symptoms} min"
     if patient.get("located_by") == "commune":
         position = t("label.by_commune")
     elif patient.get("located_by") == "place":
@@ -72,7 +81,7 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
     for plan in answer["alternatives"]:
         lines.append(
             f"  {plan['diagnosis_to_wire_min']:>4} min  {t('transport.' + plan['transport']):<14} "
-            f"{plan['destination']['name']}  ({plan['transport_min']} min, {plan['transport_km']} km)"
+            f"{plan['destination']['name']}  ({plan['transport_min']} min, {decimal(plan['transport_km'], lang)} km)"
         )
 
     lines += ["", t("label.rules")]

@@ -25,7 +25,7 @@ class RecommendationRequest(BaseModel):
         description="commune name, 'Name (département)' or INSEE code; locates the patient when lat/lon are absent",
         examples=["Chamonix"],
     )
-    onset: str | None = Field(default=None, description="symptom onset, ISO 8601; without offset read as the region's local time", examples=["2026-02-14T08:30+01:00"])
+    onset: str | None = Field(default=None, description="symptom onset: ISO 8601 date-time, or a clock time alone (08:30) read as the last time the clock showed it before the call; without offset, the region's local time", examples=["2026-02-14T08:30+01:00"])
     at: str | None = Field(default=None, description="time of the call, ISO 8601; default: now", examples=["2026-02-14T10:00+01:00"])
     age: int | None = Field(default=None, strict=True, description="age in years")
     shock: bool = Field(default=False, strict=True, description="cardiogenic shock")

@@ -119,3 +119,50 @@ def test_serve_refuses_stale_cache(env, monkeypatch, tmp_path, capsys, region):
     capsys.readouterr()
     assert main(["serve", "--port", "8799"]) == 1
     assert "a changé depuis la construction du cache" in capsys.readouterr().err
+
+
+def test_decimal_comma_is_explained(env, capsys):
+    assert main(["recommend", "--lat", "45,92", "--lon", "6"]) == 2
+    assert "écrivez 45.92" in capsys.readouterr().err
+
+
+def test_french_contraindication_word_accepted(env, capsys):
+    assert main(["recommend", "--commune", "Grenoble", "--contraindication", "absolue", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["patient"]["contraindication"] == "absolute"
+
+
+def test_json_mode_prints_error_body(env, capsys):
+    assert main(["recommend", "--commune", "Atlantis", "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["code"] == "commune_unknown"
+    assert error["field"] == "commune"
+
+
+def test_communes_takes_several_words(env, capsys):
+    assert main(["communes", "val", "thorens"]) == 0
+    assert "Les Belleville" in capsys.readouterr().out
+
+
+def test_communes_unknown_name_fails(env, capsys):
+    assert main(["communes", "xyzq"]) == 2
+    assert "inconnue" in capsys.readouterr().err
+
+
+def test_invalid_port_rejected(env, capsys):
+    assert main(["serve", "--port", "99999"]) == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_invalid_setting_names_variable(env, monkeypatch, capsys):
+    monkeypatch.setenv("RESURCOR_LANG", "de")
+    assert main(["recommend", "--commune", "Grenoble"]) == 2
+    assert "RESURCOR_LANG" in capsys.readouterr().err
+
+
+def test_help_in_french_and_english(env, capsys):
+    with pytest.raises(SystemExit):
+        main(["recommend", "--help"])
+    assert "latitude du patient" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "recommend", "--help"])
+    assert "patient latitude" in capsys.readouterr().out
