@@ -86,6 +86,20 @@ def _warning(code: str, lang: str, **params: Any) -> dict[str, Any]:
     return {"code": code, "text": translate(f"warning.{code}", lang, **params), **params}
 
 
+def _static_warning(context: ServiceContext, code: str, lang: str, **params: Any) -> dict[str, Any]:
+    """Return a warning whose text depends only on the loaded data, built once per language.
+
+    The cache lives on the context, so a reloaded context builds its own. The answer gets
+    a copy, so a caller that edits its answer cannot change the next one.
+    """
+    cache = context.__dict__.setdefault("_static_warnings", {})
+    cached = cache.get((code, lang))
+    if cached is None:
+        cached = _warning(code, lang, **params)
+        cache[(code, lang)] = cached
+    return dict(cached)
+
+
 def _site_json(plan: Plan) -> dict[str, Any]:
     site = plan.destination.site
     return {"id": site.id, "finess": site.finess, "name": site.name, "lat": site.lat, "lon": site.lon}
@@ -305,7 +319,7 @@ def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings
     # The data the answer rests on.
     network = context.network
     if network.source.approximate:
-        warnings.append(_warning("network_approximate", lang))
+        warnings.append(_static_warning(context, "network_approximate", lang))
     age_days = (datetime.now(UTC) - network.built_at).days
     if age_days > context.settings.network_max_age_days:
         warnings.append(_warning("network_old", lang, days=age_days, date=network.built_at.date().isoformat()))
@@ -359,8 +373,9 @@ def _warnings(context, call, snap, closed_count, smur, chosen, decision_warnings
             warnings.append(_warning("cross_border_destination", lang, name=chosen.destination.site.name, country=chosen.destination.site.country))
     unconfirmed = context.region.sites.unconfirmed_cath_labs
     if unconfirmed:
-        warnings.append(_warning("cath_labs_unconfirmed", lang, count=len(unconfirmed), names="; ".join(s.name for s in unconfirmed)))
-    warnings.append(_warning("air_not_assessed", lang))
+        names = "; ".join(s.name for s in unconfirmed)
+        warnings.append(_static_warning(context, "cath_labs_unconfirmed", lang, count=len(unconfirmed), names=names))
+    warnings.append(_static_warning(context, "air_not_assessed", lang))
     return warnings
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -161,17 +162,17 @@ class SiteCatalogue:
                 return site
         raise KeyError(site_id)
 
-    @property
+    @cached_property
     def unconfirmed_cath_labs(self) -> tuple[Site, ...]:
         """Sites with a cath lab whose 24/7 primary PCI is unknown: listed, not routed to."""
         return tuple(s for s in self.sites if s.cath_lab is not None and s.cath_lab.pci_24_7.value is None)
 
-    @property
+    @cached_property
     def cath_labs(self) -> tuple[Site, ...]:
         """Sites known to run 24/7 primary PCI: the routing destinations."""
         return tuple(s for s in self.sites if s.cath_lab is not None and s.cath_lab.is_destination)
 
-    @property
+    @cached_property
     def smur_bases(self) -> tuple[Site, ...]:
         return tuple(s for s in self.sites if s.smur_base is not None)
 

@@ -128,7 +128,8 @@ class Profile:
         texts = {}
         for lang, template in (("fr", rule.text_fr), ("en", rule.text_en)):
             formatted = {name: _format_value(value, lang) for name, value in values.items()}
-            formatted.update(_durations(values))
+            if DURATION_SUFFIX in template:
+                formatted.update(_durations(values))
             texts[lang] = template.format_map(formatted)
         return RuleFiring(rule_id, values, rule.source, texts["fr"], texts["en"], source_fr=rule.source_fr)
 
