@@ -374,6 +374,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=1,
         log_level="info",
         access_log=settings.access_log,
+        # No proxy headers are trusted, and no Server or Date header is sent: clients
+        # need neither, and each is work on every response.
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
     )
     return 0
 
