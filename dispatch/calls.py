@@ -98,9 +98,10 @@ def parse_call(
 
     # A named place of the network (a resort) is more precise than its commune's point,
     # unless the name is also that of several communes: then the caller must choose.
+    resolution = region.communes.resolve(commune) if named else None
     place_node = None
-    if named and places is not None and lat is None and lon is None:
-        resolved, candidates = region.communes.resolve(commune)
+    if resolution is not None and places is not None and lat is None and lon is None:
+        resolved, candidates = resolution
         if resolved is not None or len(candidates) < 2:
             place_node = places.find(commune)
             if place_node is None and resolved is not None:
@@ -112,7 +113,7 @@ def parse_call(
         found = region.commune_at(lon_value, lat_value)
         located_by = "place"
     else:
-        found = resolve_commune(region, commune) if named else None
+        found = resolve_commune(region, commune, resolution) if named else None
         if lat is None and lon is None:
             if found is None:
                 raise InputError("location_missing", "give lat and lon, or a commune", field="lat")
@@ -180,9 +181,12 @@ def parse_call(
     )
 
 
-def resolve_commune(region: Region, text: str) -> Commune:
-    """Return the commune ``text`` designates; raise InputError when unknown or ambiguous."""
-    commune, candidates = region.communes.resolve(text)
+def resolve_commune(region: Region, text: str, resolution: tuple | None = None) -> Commune:
+    """Return the commune ``text`` designates; raise InputError when unknown or ambiguous.
+
+    ``resolution`` is the result of ``region.communes.resolve(text)`` when already known.
+    """
+    commune, candidates = resolution if resolution is not None else region.communes.resolve(text)
     if commune is not None:
         return commune
     if not candidates:

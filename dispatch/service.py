@@ -17,7 +17,6 @@ from geodata.region import Region, load_region
 from protocols import Profile, load_profile
 from dispatch.plans import ChainParameters
 from routing.router import RoadRouter
-from routing.snap import Snap, Snapper
 from dispatch.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -86,12 +85,11 @@ class ServiceContext:
 
 @dataclass(eq=False)
 class RouteContext:
-    """What a point-to-point route reads: the network and a snapper, no sites or trees."""
+    """What a point-to-point route reads: the network and its projection, no sites or trees."""
 
     settings: Settings
     region: Region
     network: RoadNetwork
-    snapper: Snapper
     project: object
     emergency_time_factor: float
 
@@ -99,9 +97,6 @@ class RouteContext:
     def max_snap_m(self) -> float:
         return self.region.max_snap_m["skeleton" if self.network.source.kind == "skeleton" else "osm"]
 
-    def snap_point(self, lon: float, lat: float) -> Snap:
-        x, y = self.project(lon, lat)
-        return self.snapper.snap(x, y)
 
 
 def load_route_context(settings: Settings) -> RouteContext:
@@ -114,7 +109,6 @@ def load_route_context(settings: Settings) -> RouteContext:
         settings=settings,
         region=region,
         network=network,
-        snapper=Snapper(network),
         project=to_network.transform,
         emergency_time_factor=profile.chain["emergency_time_factor"].value,
     )

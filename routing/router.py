@@ -78,10 +78,6 @@ class RoadRouter:
         """Project WGS84 coordinates to the network's CRS."""
         return self._project(lon, lat)
 
-    def snap_point(self, lon: float, lat: float) -> Snap:
-        x, y = self._project(lon, lat)
-        return self.snapper.snap(x, y)
-
     def scenario_for(self, day: date, closed_refs: frozenset[str] = frozenset()) -> RoadScenario:
         """Return the road scenario of a day; seasonal closures change by month only."""
         key = (day.month, closed_refs)
