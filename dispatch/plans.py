@@ -16,6 +16,7 @@ from enum import StrEnum
 import numpy as np
 
 from geodata.network import RoadNetwork
+from protocols import Profile
 from routing.router import RoadRouter, SnappedSite
 from routing.snap import Snap
 from routing.trees import TreeSet
@@ -82,6 +83,8 @@ class Plan:
     transport_km: float
     smur: SmurLeg | None
     notes: tuple[str, ...] = field(default=())
+    transport_car_s: float = 0.0
+    transport_access_s: float = 0.0
     call_to_diagnosis_min: int = field(init=False)
     diagnosis_to_wire_min: int = field(init=False)
     call_to_wire_min: int = field(init=False)
@@ -139,9 +142,38 @@ def road_plans(
         if not np.isfinite(times[row]):
             continue
         chain = {**fixed, TRANSPORT: int(transport_min[row]), DOOR_TO_WIRE: round(lab.site.cath_lab.door_to_wire_min.value)}
-        plans.append(Plan(destination=lab, mode=TransportMode.ROAD, chain_min=chain, transport_km=float(dists[row]) / 1000.0, smur=smur))
+        plans.append(
+            Plan(
+                destination=lab,
+                mode=TransportMode.ROAD,
+                chain_min=chain,
+                transport_km=float(dists[row]) / 1000.0,
+                smur=smur,
+                transport_car_s=float(times[row]),
+                transport_access_s=float(params.off_road_s(patient.distance_m) + lab_off_road_s[row]),
+            )
+        )
     plans.sort(key=lambda p: (p.diagnosis_to_wire_min, p.destination.site.id))
     return plans
+
+
+def diagnosis_to_wire_range(plan: Plan, profile: Profile) -> tuple[int, int]:
+    """Return the low and high diagnosis-to-wire minutes of a PCI plan over the profile's ranges.
+
+    On-scene time and the emergency driving factor take their low and high values; the
+    door-to-wire time does too unless the centre's own figure is verified. The access
+    legs keep their single estimate.
+    """
+    chain = profile.chain
+    lab = plan.destination.site.cath_lab
+    door_key = "door_to_wire_direct_min" if lab.direct_admission.value else "door_to_wire_ed_min"
+    bounds = []
+    for end in ("low", "high"):
+        on_scene = getattr(chain["on_scene_pci_min"], end)
+        transport_s = plan.transport_car_s * getattr(chain["emergency_time_factor"], end) + plan.transport_access_s
+        door = lab.door_to_wire_min.value if lab.door_to_wire_min.verified else getattr(chain[door_key], end)
+        bounds.append(round(on_scene) + whole_minutes(transport_s) + round(door))
+    return bounds[0], bounds[1]
 
 
 def lysis_plan(pci_plan: Plan, params: ChainParameters) -> Plan:

@@ -20,6 +20,7 @@ from protocols import DecisionInput, PciPlanTimes, Strategy, decide
 from dispatch.calls import CallInput
 from dispatch.i18n import translate
 from dispatch.plans import (
+    diagnosis_to_wire_range,
     whole_minutes,
     CALL_TO_DIAGNOSIS_STEPS,
     Plan,
@@ -225,9 +226,13 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
         chosen = lysis_plan(fastest, params)
 
     decisive = _decisive_delay(context, fastest)
+    wire_range = diagnosis_to_wire_range(fastest, context.profile) if fastest else None
     warnings = _warnings(context, call, snap, scenario.closed_count, smur, chosen, decision.warnings)
     if decisive[1] is not None and decisive[2] is not None and abs(decisive[1] - decisive[2]) <= CLOSE_TO_THRESHOLD_MIN:
         warnings.append(_warning("close_to_threshold", lang, value_min=decisive[1], threshold_min=round(decisive[2]), margin_min=CLOSE_TO_THRESHOLD_MIN))
+    elif wire_range and decisive[0] == "diagnosis_to_wire" and decisive[2] is not None and wire_range[0] <= decisive[2] < wire_range[1]:
+        # The estimate is on one side of the threshold, but the parameters' ranges reach the other.
+        warnings.append(_warning("threshold_within_range", lang, low_min=wire_range[0], high_min=wire_range[1], threshold_min=round(decisive[2])))
     if domestic is not None and domestic["strategy"] != decision.strategy.value:
         warnings.append(
             _warning("foreign_refusal_changes_strategy", lang, strategy=domestic["strategy_text"], name=domestic["destination"]["name"], minutes=domestic["diagnosis_to_wire_min"])
@@ -241,6 +246,7 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
         "diagnosis_to_wire_min": fastest.diagnosis_to_wire_min if fastest else None,
         "threshold_min": decisive[2],
         "decisive_delay": {"name": decisive[0], "value_min": decisive[1], "threshold_min": decisive[2]},
+        "diagnosis_to_wire_range_min": list(wire_range) if wire_range else None,
         "domestic_alternative": domestic,
         "call_to_wire_min": fastest.call_to_wire_min if fastest else None,
         "lysis_dose": decision.lysis_dose.value if decision.lysis_dose else None,

@@ -42,8 +42,10 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
         lines.append(f"{t('label.bolus')}{sep}{t('label.bolus_within', minutes=answer['bolus_within_min'])}")
         lines.append(f"{t('label.call_to_arrival')}{sep}{answer['call_to_arrival_min']} min")
     elif decisive["value_min"] is not None:
+        wire_range = answer.get("diagnosis_to_wire_range_min")
+        spread = f" [{t('label.range')} {wire_range[0]}–{wire_range[1]}]" if wire_range and decisive["name"] == "diagnosis_to_wire" else ""
         lines.append(
-            f"{delay_label}{sep}{decisive['value_min']} min {threshold} · {t('label.call_to_wire')}{sep}{answer['call_to_wire_min']} min"
+            f"{delay_label}{sep}{decisive['value_min']} min{spread} {threshold} · {t('label.call_to_wire')}{sep}{answer['call_to_wire_min']} min"
         )
     domestic = answer.get("domestic_alternative")
     if domestic:

@@ -116,6 +116,7 @@ class Recommendation(BaseModel):
     diagnosis_to_wire_min: int | None = Field(description="anticipated diagnosis to wire crossing of the fastest PCI plan")
     threshold_min: float | None
     decisive_delay: dict[str, str | int | float | None] = Field(description="the delay the profile compares with its threshold: name (diagnosis_to_wire or fmc_to_wire), value_min, threshold_min")
+    diagnosis_to_wire_range_min: list[int] | None = Field(description="low and high diagnosis-to-wire minutes of the fastest PCI plan over the profile's parameter ranges (on-scene time, emergency driving factor, unverified door-to-wire)")
     domestic_alternative: dict[str, object] | None = Field(description="when the destination is abroad, the best plan in the region's country and the strategy it leads to")
     call_to_wire_min: int | None = Field(description="call to wire crossing of the fastest PCI plan")
     call_to_arrival_min: int | None = Field(description="call to arrival at the destination of the chosen plan: the sum of its chain without door-to-wire")

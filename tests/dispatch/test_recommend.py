@@ -278,3 +278,17 @@ def test_point_in_border_margin_is_flagged(context):
     answer = _answer(context, lat=46.108, lon=5.825, onset="2026-12-04T17:00+01:00")
     assert answer["patient"]["commune"] is None
     assert "near_border" in _codes(answer)
+
+
+def test_range_brackets_the_estimate(context):
+    answer = _answer(context, commune="Grenoble", onset="08:30", at="2026-02-14T10:00+01:00")
+    low, high = answer["diagnosis_to_wire_range_min"]
+    assert low <= answer["diagnosis_to_wire_min"] <= high
+    assert low < high
+
+
+def test_range_spanning_threshold_is_flagged(context):
+    answer = _answer(context, commune="Chamonix", onset="08:30", at="2026-02-14T10:00+01:00")
+    low, high = answer["diagnosis_to_wire_range_min"]
+    assert low <= 120 < high
+    assert "threshold_within_range" in _codes(answer)
