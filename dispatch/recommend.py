@@ -71,16 +71,8 @@ def _decisive_delay(context: ServiceContext, plan: Plan | None) -> tuple[str, in
     if "fmc_to_wire_max_min" in thresholds:
         value = plan.diagnosis_to_wire_min + plan.chain_min["fmc_to_diagnosis"] if plan else None
         return "fmc_to_wire", value, thresholds["fmc_to_wire_max_min"].value
-    return "diagnosis_to_wire", plan.diagnosis_to_wire_min if plan else None, _delay_threshold(context)
-
-
-def _delay_threshold(context: ServiceContext) -> float | None:
-    """Return the profile's PCI delay threshold shown beside the diagnosis-to-wire time."""
-    thresholds = context.profile.thresholds
-    for key in ("pci_delay_max_min", "fmc_to_wire_max_min"):
-        if key in thresholds:
-            return thresholds[key].value
-    return None
+    threshold = thresholds["pci_delay_max_min"].value if "pci_delay_max_min" in thresholds else None
+    return "diagnosis_to_wire", plan.diagnosis_to_wire_min if plan else None, threshold
 
 
 def _warning(code: str, lang: str, **params: Any) -> dict[str, Any]:

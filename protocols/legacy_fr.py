@@ -22,7 +22,6 @@ from __future__ import annotations
 from protocols.model import (
     Decision,
     DecisionInput,
-    DecisionWarning,
     PciPlanTimes,
     RuleFiring,
 )
@@ -30,8 +29,7 @@ from protocols.profile import Profile
 from protocols.reperfusion import (
     OnsetWindow,
     conclude,
-    no_cath_lab_rule,
-    onset_window_rule,
+    open_decision,
     unstable_patient_rules,
 )
 
@@ -77,17 +75,7 @@ def decide_has2006(inp: DecisionInput, profile: Profile) -> Decision:
     """
     patient = inp.patient
     plan = inp.fastest_pci
-    firings: list[RuleFiring] = []
-    warnings: list[str] = []
-
-    window, window_firing = onset_window_rule(inp.symptom_min_at_diagnosis, profile)
-    firings.append(window_firing)
-    if window is OnsetWindow.unknown:
-        warnings.append(DecisionWarning.onset_unknown)
-
-    if plan is None:
-        firings.append(no_cath_lab_rule(profile))
-        warnings.append(DecisionWarning.no_cath_lab_reachable)
+    window, firings, warnings = open_decision(inp, profile)
 
     onset_over_threshold = False
     if window is OnsetWindow.within_reperfusion_window and inp.symptom_min_at_fmc is not None:

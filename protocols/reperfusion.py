@@ -247,6 +247,25 @@ def unstable_patient_rules(patient: PatientFlags, profile: Profile) -> tuple[Rul
 # --- Decision ---
 
 
+def open_decision(inp: DecisionInput, profile: Profile) -> tuple[OnsetWindow, list[RuleFiring], list[DecisionWarning]]:
+    """Apply the rules every engine starts with: the onset window and whether a cath lab is reachable.
+
+    Returns the window and the firings and warnings so far, which the engine extends.
+    """
+    firings: list[RuleFiring] = []
+    warnings: list[DecisionWarning] = []
+
+    window, window_firing = onset_window_rule(inp.symptom_min_at_diagnosis, profile)
+    firings.append(window_firing)
+    if window is OnsetWindow.unknown:
+        warnings.append(DecisionWarning.onset_unknown)
+
+    if inp.fastest_pci is None:
+        firings.append(no_cath_lab_rule(profile))
+        warnings.append(DecisionWarning.no_cath_lab_reachable)
+    return window, firings, warnings
+
+
 def conclude(
     window: OnsetWindow,
     plan: PciPlanTimes | None,
@@ -311,17 +330,7 @@ def decide_esc2023(inp: DecisionInput, profile: Profile) -> Decision:
     """
     patient = inp.patient
     plan = inp.fastest_pci
-    firings: list[RuleFiring] = []
-    warnings: list[str] = []
-
-    window, window_firing = onset_window_rule(inp.symptom_min_at_diagnosis, profile)
-    firings.append(window_firing)
-    if window is OnsetWindow.unknown:
-        warnings.append(DecisionWarning.onset_unknown)
-
-    if plan is None:
-        firings.append(no_cath_lab_rule(profile))
-        warnings.append(DecisionWarning.no_cath_lab_reachable)
+    window, firings, warnings = open_decision(inp, profile)
 
     # The delay decides only where primary PCI competes with lysis or the onset is unknown.
     pci_within_delay = False
