@@ -1,6 +1,6 @@
 """Validation of a call's fields, shared by the command line and the HTTP API.
 
-Both edges hand the raw values to ``parse_call``; every invalid value raises an
+Both edges hand the raw values to ``parse_call``. Every invalid value raises an
 InputError naming the field, so the two give the same error in the same words.
 """
 
@@ -19,7 +19,7 @@ from protocols import Contraindication, PatientFlags
 from dispatch.timeparse import ParsedTime, localize, parse_time
 
 
-# A commune's representative point may lie a few km from its town; beyond this distance
+# A commune's representative point may lie a few km from its town. Beyond this distance
 # between the commune and the coordinates given with it, one of the two is wrong.
 COMMUNE_MISMATCH_KM = 15.0
 
@@ -191,10 +191,11 @@ def resolve_commune(region: Region, text: str, resolution: tuple | None = None) 
         return commune
     if not candidates:
         suggestions = ", ".join(f"{c.name} ({c.departement})" for c in region.communes.suggest(text))
-        shown = text if len(text) <= 60 else text[:57] + "..."
+        # A long value is cut in the message so that a pasted paragraph does not flood it.
+        excerpt = text if len(text) <= 60 else text[:57] + "..."
         if suggestions:
-            raise InputError("commune_unknown_suggest", f"commune {shown!r} is unknown; close names: {suggestions}", field="commune", value=shown, suggestions=suggestions)
-        raise InputError("commune_unknown", f"commune {shown!r} is unknown in the region", field="commune", value=shown)
+            raise InputError("commune_unknown_suggest", f"commune {excerpt!r} is unknown; close names: {suggestions}", field="commune", value=excerpt, suggestions=suggestions)
+        raise InputError("commune_unknown", f"commune {excerpt!r} is unknown in the region", field="commune", value=excerpt)
     listed = ", ".join(f"{c.name} ({c.departement})" for c in candidates[:MAX_LISTED_CANDIDATES])
     more = len(candidates) - MAX_LISTED_CANDIDATES
     raise InputError(

@@ -1,14 +1,14 @@
 """The ``resurcor`` command line.
 
 Errors in the input end the command with status 2 and one line in the chosen language
-(``--lang``, else RESURCOR_LANG, else French); no traceback reaches the user.
+(``--lang``, else RESURCOR_LANG, else French), so no traceback reaches the user.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import gc
+import importlib.metadata
 import json
 import logging
 import math

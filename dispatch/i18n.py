@@ -51,7 +51,7 @@ def error_text(error: ResurcorError, lang: str, *, field_prefix: str = "") -> st
     """Return the message of a project error in ``lang``; fall back to its English text.
 
     ``field_prefix`` turns field names into the caller's vocabulary: "--" gives the
-    command line's ``--onset`` where the API says ``onset``.
+    command line's ``--onset`` where the API uses ``onset``.
     """
     key = f"error.{error.code}"
     if key not in catalogue():

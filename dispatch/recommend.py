@@ -34,11 +34,11 @@ from dispatch.timeparse import minutes_between
 logger = logging.getLogger(__name__)
 
 # A decisive delay this close to its threshold can flip with the network's approximation
-# or the day's traffic: the answer says the decision is close.
+# or the day's traffic, so the answer warns that the decision is close.
 CLOSE_TO_THRESHOLD_MIN = 5
 
-# A call time further than this from the clock is a simulation or a typing error: the
-# answer says so, since live calls are answered in real time.
+# A call time further than this from the clock is a simulation or a typing error, so the
+# answer warns about it: live calls are answered in real time.
 CALL_TIME_DRIFT = timedelta(hours=24)
 
 
@@ -217,6 +217,8 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
     if is_lysis:
         chosen = lysis_plan(fastest, params)
 
+    bolus_within_min = round(params.lysis_bolus_max_min) if is_lysis else None
+    timeline = _timeline(call_time, chosen, context, bolus_within_min) if chosen else {}
     decisive = _decisive_delay(context, fastest)
     wire_range = diagnosis_to_wire_range(fastest, context.profile) if fastest else None
     warnings = _warnings(context, call, snap, scenario.closed_count, smur, chosen, decision.warnings)
@@ -243,8 +245,8 @@ def recommend(context: ServiceContext, call: CallInput) -> dict[str, Any]:
         "call_to_wire_min": fastest.call_to_wire_min if fastest else None,
         "lysis_dose": decision.lysis_dose.value if decision.lysis_dose else None,
         "call_to_arrival_min": sum(v for k, v in chosen.chain_min.items() if k != "door_to_wire") if chosen else None,
-        "bolus_within_min": round(params.lysis_bolus_max_min) if is_lysis else None,
-        "timeline": _timeline(call_time, chosen, context, round(params.lysis_bolus_max_min) if is_lysis else None) if chosen else {},
+        "bolus_within_min": bolus_within_min,
+        "timeline": timeline,
         "smur": {
             "id": smur.base.site.id,
             "name": smur.base.site.smur_base.name or smur.base.site.name,

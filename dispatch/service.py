@@ -85,7 +85,7 @@ class ServiceContext:
 
 @dataclass(eq=False)
 class RouteContext:
-    """What a point-to-point route reads: the network and its projection, no sites or trees."""
+    """The data a point-to-point route reads: the network and its projection, no sites or trees."""
 
     settings: Settings
     region: Region

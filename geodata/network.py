@@ -48,8 +48,8 @@ ROAD_CLASSES: tuple[str, ...] = (
 )
 ROAD_CLASS_CODE: dict[str, int] = {name: code for code, name in enumerate(ROAD_CLASSES)}
 
-# Carriageways a patient is never snapped onto: nobody stands on a motorway lane waiting
-# for an ambulance, and a point beside one must reach it through an interchange.
+# Carriageways a patient is never snapped onto: a patient does not wait on a motorway
+# lane, and a point beside one reaches it only through an interchange.
 NO_SNAP_CLASSES: frozenset[str] = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 
 SOURCE_KINDS: frozenset[str] = frozenset({"osm_pbf", "osm_xml", "osm_download", "skeleton"})
@@ -57,7 +57,7 @@ SOURCE_KINDS: frozenset[str] = frozenset({"osm_pbf", "osm_xml", "osm_download", 
 
 @dataclass(frozen=True)
 class NetworkSource:
-    """Where a network came from, to report it and to detect a stale cache."""
+    """Origin of a network, reported in answers and used to detect a stale cache."""
 
     kind: str
     name: str
@@ -75,11 +75,12 @@ class NetworkSource:
 class RoadNetwork:
     """A directed road graph in flat arrays.
 
-    Node arrays have one entry per node; edge arrays one entry per directed edge, sorted
-    by ``edge_from`` so that they double as CSR arrays with ``indptr``. ``edge_time_s``
-    is the normal car travel time; emergency factors are applied by the router.
-    ``node_label`` is a source identifier (a skeleton node id) and ``node_name`` a place
-    name a caller may use ("Val Thorens (resort)"); both are empty for OSM nodes.
+    Node arrays have one entry per node. Edge arrays have one entry per directed edge,
+    sorted by ``edge_from`` so that they double as CSR arrays with ``indptr``.
+    ``edge_time_s`` is the normal car travel time, and the plans apply the emergency
+    driving factor to it. ``node_label`` is a source identifier (a skeleton node id) and
+    ``node_name`` a place name a caller may use ("Val Thorens (resort)"). Both are empty
+    for OSM nodes.
     Edge geometry is a polyline per edge: points ``geom_offsets[i]:geom_offsets[i+1]``
     of ``geom_lon``/``geom_lat``, both end nodes included.
     """
@@ -132,7 +133,7 @@ class RoadNetwork:
         """Return a boolean mask of nodes reachable by a patient or a site.
 
         A node qualifies when at least one incident edge is not a motorway or trunk
-        carriageway (or their links), or when it is a named place: a curated network
+        carriageway (or their links), or when it is a named place. A curated network
         draws a town on a trunk road as one node, and people live there.
         """
         blocked = np.array([ROAD_CLASSES[c] in NO_SNAP_CLASSES for c in range(len(ROAD_CLASSES))])

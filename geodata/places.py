@@ -1,7 +1,7 @@
 """Named places of a road network: resorts, towns and villages a caller may name.
 
-A curated network names its nodes ("Val Thorens (resort)", "La Plagne - Plagne Centre");
-a caller who names the resort is placed at that node rather than at the point of the
+A curated network names its nodes ("Val Thorens (resort)", "La Plagne - Plagne Centre").
+A caller who names the resort is placed at that node rather than at the point of the
 commune it belongs to, which can lie in another valley. OSM networks carry no node names
 here, so their index is empty and callers fall back to communes.
 """

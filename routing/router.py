@@ -29,7 +29,7 @@ class RoadRouter:
     """Snaps sites to the network and serves the tree set of each scenario.
 
     Tree sets are computed on first use of a scenario (or read from ``cache_dir``) and
-    then kept in memory; the lock makes concurrent first uses compute only once.
+    then kept in memory. The lock makes concurrent first uses compute only once.
     """
 
     def __init__(

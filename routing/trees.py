@@ -1,8 +1,7 @@
 """Shortest-path trees precomputed per scenario, so that a query is array look-ups.
 
-For each destination (cath labs and other hospitals) one reverse tree gives the car
-time from every node to it; for each SMUR base one forward tree gives the time from the
-base to every node. Trees are computed with ``scipy.sparse.csgraph.dijkstra`` on CSR
+For each destination (the cath labs) one reverse tree gives the car time from every node
+to it. For each SMUR base one forward tree gives the time from the base to every node. Trees are computed with ``scipy.sparse.csgraph.dijkstra`` on CSR
 arrays, kept in memory per scenario and saved to disk so that a restart reads them.
 """
 
