@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from geodata.errors import CacheError, InputError, ResurcorError
+from dispatch.auth import AuthError, Permission, Principal, TokenRegistry, load_tokens
 from dispatch.calls import parse_call
 from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.recommend import recommend
@@ -81,6 +82,20 @@ def _request_lang(request: Request, body_lang: str | None = None) -> str:
 
 def _error(status: int, code: str, field: str | None, message: str) -> JSONBytes:
     return JSONBytes(status_code=status, content={"error": {"code": code, "field": field, "message": message}})
+
+
+def require(permission: Permission):
+    """Return a FastAPI dependency that admits a request whose token grants ``permission``.
+
+    The dependency returns the request's Principal; a refused request gets a 401 or 403
+    error from the AuthError handler.
+    """
+
+    def dependency(request: Request) -> Principal:
+        tokens: TokenRegistry = request.app.state.tokens
+        return tokens.require(request.headers.get("authorization"), permission)
+
+    return dependency
 
 
 def _validation_message(error: dict[str, Any], lang: str) -> tuple[str, str, str]:
@@ -196,11 +211,20 @@ class RecommendationFastPath:
             if pair.startswith("lang="):
                 query_lang = pair[5:]
         accept_language = ""
+        authorization = None
         for name, value in scope.get("headers", []):
             if name == b"accept-language":
                 accept_language = value.decode("latin-1")
+            elif name == b"authorization":
+                authorization = value.decode("latin-1")
 
-        status, content = answer_recommendation(self.app.state.context, b"".join(chunks), query_lang, accept_language)
+        try:
+            self.app.state.tokens.require(authorization, Permission.READ_RECOMMENDATIONS)
+        except AuthError as err:
+            lang = _pick_lang(self.app.state.context, None, query_lang, accept_language)
+            status, content = err.status, {"error": {"code": err.code, "field": err.field, "message": error_text(err, lang)}}
+        else:
+            status, content = answer_recommendation(self.app.state.context, b"".join(chunks), query_lang, accept_language)
         payload = orjson.dumps(content)
         await send(
             {
@@ -232,6 +256,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     )
     app.state.settings = settings
     app.state.context = context
+    app.state.tokens = load_tokens(settings.tokens_file)
     app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
@@ -248,6 +273,10 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONBytes:
         field, code, message = _validation_message(exc.errors()[0], _request_lang(request))
         return _error(422, code, field, message)
+
+    @app.exception_handler(AuthError)
+    async def _auth(request: Request, exc: AuthError) -> JSONBytes:
+        return _error(exc.status, exc.code, exc.field, error_text(exc, _request_lang(request)))
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> JSONBytes:
@@ -283,7 +312,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
             "parameters": _LANG_PARAMETERS,
         },
     )
-    async def create_recommendation(request: Request) -> JSONBytes:
+    async def create_recommendation(request: Request, _: Principal = Depends(require(Permission.READ_RECOMMENDATIONS))) -> JSONBytes:
         # Requests normally take the fast path below; this route documents the endpoint
         # in OpenAPI and serves any request that reaches the router all the same.
         status, content = answer_recommendation(

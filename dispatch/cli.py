@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import importlib.metadata
 import json
 import logging
@@ -15,6 +16,7 @@ import math
 import os
 import re
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -107,9 +109,7 @@ def build_parser(lang: str = "fr") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"resurcor {_version()}", help=h("version"))
     parser.add_argument("--log-level", default="WARNING", help=h("log_level"))
     parser.add_argument("--lang", dest="top_lang", choices=LANGUAGES, help=h("lang"))
-    commands = parser.add_subparsers(
-        dest="command", required=True, parser_class=_Parser, metavar="{recommend,route,serve,geodata,communes}", title=h("commands")
-    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, title=h("commands"))
 
     rec = _localise(commands.add_parser("recommend", help=h("recommend"), description=h("recommend"), **common), lang)
     rec.add_argument("--lat", type=str, help=h("lat"))
@@ -148,7 +148,39 @@ def build_parser(lang: str = "fr") -> argparse.ArgumentParser:
     communes = _localise(commands.add_parser("communes", help=h("communes"), description=h("communes"), **common), lang)
     communes.add_argument("name", nargs="+", help=h("communes_name"))
     communes.add_argument("--limit", type=int, default=10, help=h("communes_limit"))
+
+    kit = CommandKit(commands=commands, help=h, common=common, lang=lang)
+    for module in _command_modules():
+        module.add_parser(kit)
     return parser
+
+
+@dataclass(frozen=True)
+class CommandKit:
+    """What a command module needs to add its subcommand: the subparsers, help texts, options."""
+
+    commands: Any
+    help: Any
+    common: dict[str, Any]
+    lang: str
+
+    def add(self, name: str, help_key: str | None = None, under: Any = None) -> argparse.ArgumentParser:
+        """Add subcommand ``name`` with its translated help, to the top level or ``under`` a command's subparsers."""
+        text = self.help(help_key or name)
+        parent = self.commands if under is None else under
+        return _localise(parent.add_parser(name, help=text, description=text, **self.common), self.lang)
+
+    def subcommands(self, parser: argparse.ArgumentParser, dest: str) -> Any:
+        """Return the subparsers of a command such as ``resources list|set``."""
+        return parser.add_subparsers(dest=dest, required=True, parser_class=_Parser)
+
+
+# Commands defined in modules of their own, each with add_parser(kit) and run(args, settings, lang).
+COMMAND_MODULES: tuple[str, ...] = ("dispatch.cli_tokens",)
+
+
+def _command_modules():
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def _port(text: str) -> int:
@@ -191,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(lang).parse_args(argv)
     except UsageError as err:
         # Unknown options are reported by the top-level parser: point at the subcommand's help.
-        if not err.command and argv and argv[0] in {"recommend", "route", "serve", "geodata", "communes"}:
+        known = {"recommend", "route", "serve", "geodata", "communes"}.union(*(m.COMMANDS for m in _command_modules()))
+        if not err.command and argv and argv[0] in known:
             err.command = argv[0]
         print(f"resurcor: {_usage_text(err, lang)}", file=sys.stderr)
         return EXIT_USAGE
@@ -208,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
             return _geodata_build(args, settings)
         if args.command == "communes":
             return _communes(args, settings)
+        for module in _command_modules():
+            if args.command in module.COMMANDS:
+                return module.run(args, settings, lang)
     except InputError as err:
         if getattr(args, "json", False):
             # An integrator reading --json output gets the API's error body on stdout.
@@ -359,6 +395,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.api import create_app
     from dispatch.service import load_context
 
+    from dispatch.auth import is_loopback
+
+    host = args.host or settings.host
+    if settings.tokens_file is None and not is_loopback(host):
+        raise DataError(
+            "open_mode_not_loopback",
+            f"without RESURCOR_TOKENS_FILE the service only listens on the loopback, not {host}",
+            field="RESURCOR_TOKENS_FILE",
+            host=host,
+        )
+
     # Load before binding: a missing or stale cache stops the start with its message.
     context = load_context(settings)
     app = create_app(settings, context=context)
@@ -369,7 +416,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     gc.freeze()
     uvicorn.run(
         app,
-        host=args.host or settings.host,
+        host=host,
         port=args.port or settings.port,
         workers=1,
         log_level="info",

@@ -1,4 +1,8 @@
-"""The translation catalogue: one YAML file of texts in French and English."""
+"""The translation catalogue: texts in French and English, one YAML file per part of the service.
+
+Every ``*.yaml`` file of the ``dispatch/catalogue`` folder is read; a key defined in two
+files is an error, so a part cannot silently replace another's text.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +24,13 @@ DEFAULT_LANGUAGE = "fr"
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
     """Return the catalogue, read once from the package."""
-    text = resources.files("dispatch").joinpath("catalogue.yaml").read_text(encoding="utf-8")
-    entries = yaml.safe_load(text)
+    entries: dict[str, dict[str, str]] = {}
+    folder = resources.files("dispatch").joinpath("catalogue")
+    for part in sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name):
+        for key, entry in (yaml.safe_load(part.read_text(encoding="utf-8")) or {}).items():
+            if key in entries:
+                raise ValueError(f"catalogue entry {key!r} is defined twice; the second is in {part.name}")
+            entries[key] = entry
     for key, entry in entries.items():
         missing = [lang for lang in LANGUAGES if lang not in entry]
         if missing:

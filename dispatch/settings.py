@@ -36,12 +36,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     access_log: bool = Field(default=False, description="log one line per HTTP request (off by default: about 20% of throughput, measured with wrk)")
+    tokens_file: Path | None = Field(default=None, description="YAML file of {name, role, sha256} tokens; none: single desk on the loopback only")
     network_max_age_days: int = Field(default=120, ge=1, description="age past which answers warn that the network data is old")
 
-    @field_validator("data_dir", "region_dir", "cache_dir")
+    @field_validator("data_dir", "region_dir", "cache_dir", "tokens_file")
     @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
 
 
 def get_settings() -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,62 @@ def context(settings: Settings):
     from dispatch.service import load_context
 
     return load_context(settings)
+
+
+# Real services. On a developer's machine without them, their tests are skipped with the
+# reason printed in the summary (-ra); under CI=true a missing service fails the run.
+REDIS_TEST_URL = os.environ.get("RESURCOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_TEST_URL = os.environ.get("RESURCOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def missing_service(name: str, url: str, reason: str) -> None:
+    """Skip the test, or fail it under CI, because ``name`` at ``url`` cannot be reached."""
+    message = f"{name} unreachable at {url} ({reason}); start it, or set the test URL variable"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{message}. CI requires it.", pytrace=False)
+    pytest.skip(message)
+
+
+def _redis_reason(url: str) -> str | None:
+    """Return why Redis at ``url`` cannot be used, or None when it answers."""
+    try:
+        import redis
+    except ImportError as err:
+        return f"the redis package is not installed: {err}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as err:
+        return str(err)
+    return None
+
+
+def _postgres_reason(url: str) -> str | None:
+    """Return why PostgreSQL at ``url`` cannot be used, or None when it answers."""
+    try:
+        import psycopg
+    except ImportError as err:
+        return f"the psycopg package is not installed: {err}"
+    try:
+        with psycopg.connect(url, connect_timeout=2) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as err:
+        return str(err).strip()
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The URL of a Redis database reserved for tests; tests flush it before use."""
+    reason = _redis_reason(REDIS_TEST_URL)
+    if reason:
+        missing_service("Redis", REDIS_TEST_URL, reason)
+    return REDIS_TEST_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The URL of a PostgreSQL server where tests may create and drop their own databases."""
+    reason = _postgres_reason(POSTGRES_TEST_URL)
+    if reason:
+        missing_service("PostgreSQL", POSTGRES_TEST_URL, reason)
+    return POSTGRES_TEST_URL
