@@ -1,0 +1,370 @@
+"""The Redis store, shared by every desk and API worker (``RESURCOR_REDIS_URL``).
+
+Layout under ``resurcor:<namespace>`` (the region id, so two regions can share a Redis):
+
+- ``:unit:<kind>:<unit_id>``: the unit's state as JSON, with its version;
+- ``:units``: the set of unit keys, read by a snapshot;
+- ``:epoch``: a random id written by the first store to see this Redis data set. A
+  missing or different epoch tells a store that Redis came back empty (restarted
+  without persistence, or flushed): it then writes back the states it last saw;
+- ``:changes``: the pub/sub channel on which every change is published.
+
+A claim reads the unit under WATCH, decides with the rules shared with the in-memory
+store, and writes in MULTI/EXEC: when two desks claim the same unit at once, Redis
+aborts the second transaction, which re-reads and finds the unit claimed.
+
+When Redis cannot be reached, ``snapshot`` returns the last states read with
+``reachable`` False, and changes raise StoreUnavailable. Connections use short timeouts,
+and a store waits ``retry_interval_s`` between attempts while Redis is down, so a
+recommendation is never held up for long. It recovers by itself on the first call
+after Redis returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from geodata.errors import InputError
+from dispatch.resources.events import Subscribers, Subscription, iterate
+from dispatch.resources.memory import utc_now
+from dispatch.resources.model import ResourceKind, ResourceSnapshot, ResourceState
+from dispatch.resources.store import StoreUnavailable, check_state, check_unit, next_claim, next_release
+from dispatch.resources.units import UnitCatalogue
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# WATCH/MULTI retries on one unit before giving up; each retry means another desk
+# changed the unit in between, so a handful suffices even with every desk at once.
+MAX_TRANSACTION_ATTEMPTS = 50
+
+
+def redacted_address(url: str) -> str:
+    """Return ``host:port/db`` of a Redis URL, without its password, for logs and health."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    port = parts.port or 6379
+    return f"{host}:{port}{parts.path or '/0'}"
+
+
+class RedisStore:
+    """Unit states in Redis, shared by every process that opens the same URL and namespace."""
+
+    name = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str,
+        stale_after: timedelta,
+        units: UnitCatalogue | None = None,
+        connect_timeout_s: float = 0.5,
+        timeout_s: float = 1.0,
+        retry_interval_s: float = 1.0,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.stale_after = stale_after
+        self.units = units
+        self.address = redacted_address(url)
+        self.retry_interval_s = retry_interval_s
+        self._clock = clock
+        try:
+            # One immediate retry replaces a pooled connection that Redis closed (after
+            # a restart) without waiting: a second failure means Redis is down.
+            self._client = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=connect_timeout_s,
+                socket_timeout=timeout_s,
+                retry=Retry(NoBackoff(), 1),
+                decode_responses=True,
+            )
+        except ValueError as err:
+            raise InputError("redis_url_invalid", f"RESURCOR_REDIS_URL {self.address!r} is not a Redis URL: {err}", field="RESURCOR_REDIS_URL", detail=str(err)) from err
+
+        prefix = f"resurcor:{namespace}"
+        self._unit_prefix = f"{prefix}:unit:"
+        self._index_key = f"{prefix}:units"
+        self._epoch_key = f"{prefix}:epoch"
+        self.channel = f"{prefix}:changes"
+
+        self._lock = threading.Lock()
+        self._known: dict[tuple[ResourceKind, str], ResourceState] = {}
+        self._epoch: str | None = None
+        self._down_since: datetime | None = None
+        self._last_attempt: datetime | None = None
+        self._last_error: str | None = None
+
+        self._subscribers = Subscribers()
+        self._listener: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # Reading.
+
+    def snapshot(self) -> ResourceSnapshot:
+        try:
+            states = self._run(self._read_all)
+        except StoreUnavailable:
+            with self._lock:
+                known = dict(self._known)
+            return ResourceSnapshot(states=known, taken_at=self._clock(), stale_after=self.stale_after, store=self.name, reachable=False)
+        with self._lock:
+            self._known = dict(states)
+        return ResourceSnapshot(states=states, taken_at=self._clock(), stale_after=self.stale_after, store=self.name, reachable=True)
+
+    def _read_all(self, client: redis.Redis) -> dict[tuple[ResourceKind, str], ResourceState]:
+        keys = sorted(client.smembers(self._index_key))
+        if not keys:
+            return {}
+        states = {}
+        for key, raw in zip(keys, client.mget(keys), strict=True):
+            state = self._parse(key, raw)
+            if state is not None:
+                states[state.key] = state
+        return states
+
+    # Changing.
+
+    def set_state(self, state: ResourceState) -> ResourceState:
+        check_state(state, self.units)
+
+        def decide(current: ResourceState | None) -> ResourceState:
+            return state.with_changes(version=(current.version if current else 0) + 1)
+
+        _, recorded = self._run(lambda client: self._transact(client, state.kind, state.unit_id, decide))
+        return recorded
+
+    def claim(self, kind: ResourceKind, unit_id: str, call_id: str, by: str) -> ResourceState:
+        check_unit(kind, unit_id, self.units)
+        now = self._clock()
+        current, claimed = self._run(
+            lambda client: self._transact(client, kind, unit_id, lambda state: next_claim(state, kind, unit_id, call_id, by, now, self.stale_after))
+        )
+        if claimed is None:
+            return current
+        logger.info("%s %s claimed for call %s by %s", kind.value, unit_id, call_id, by)
+        return claimed
+
+    def release(self, kind: ResourceKind, unit_id: str, call_id: str, by: str) -> ResourceState:
+        check_unit(kind, unit_id, self.units)
+        now = self._clock()
+        _, released = self._run(
+            lambda client: self._transact(client, kind, unit_id, lambda state: next_release(state, kind, unit_id, call_id, by, now))
+        )
+        logger.info("%s %s released from call %s by %s", kind.value, unit_id, call_id, by)
+        return released
+
+    def _transact(
+        self, client: redis.Redis, kind: ResourceKind, unit_id: str, decide: Callable[[ResourceState | None], ResourceState | None]
+    ) -> tuple[ResourceState | None, ResourceState | None]:
+        """Apply ``decide`` to the unit's current state atomically; return (current, written).
+
+        ``decide`` returns the state to write, None to leave the unit as it is, or raises
+        (ClaimConflict) to refuse. Another desk's write between the read and the write
+        aborts the transaction, which is then retried on the new state.
+        """
+        key = self._unit_key(kind, unit_id)
+        for _ in range(MAX_TRANSACTION_ATTEMPTS):
+            with client.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    current = self._parse(key, pipe.get(key))
+                    new = decide(current)
+                    if new is None:
+                        pipe.unwatch()
+                        return current, None
+                    payload = json.dumps(new.to_json())
+                    pipe.multi()
+                    pipe.set(key, payload)
+                    pipe.sadd(self._index_key, key)
+                    pipe.publish(self.channel, payload)
+                    pipe.execute()
+                except redis.WatchError:
+                    continue
+            with self._lock:
+                self._known[new.key] = new
+            return current, new
+        raise StoreUnavailable(
+            "store_contention",
+            f"{kind.value} {unit_id} changed {MAX_TRANSACTION_ATTEMPTS} times while this change was being written; retry",
+            unit=unit_id,
+        )
+
+    # Availability and recovery.
+
+    def _run(self, operation: Callable[[redis.Redis], T]) -> T:
+        """Run ``operation`` on Redis; raise StoreUnavailable, and note since when, if Redis fails."""
+        now = self._clock()
+        with self._lock:
+            waiting = self._down_since is not None and self._last_attempt is not None and (now - self._last_attempt).total_seconds() < self.retry_interval_s
+            if not waiting:
+                self._last_attempt = now
+        if waiting:
+            raise self._unavailable()
+        try:
+            self._check_epoch(self._client)
+            result = operation(self._client)
+        except (redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError) as err:
+            self._mark_down(err)
+            raise self._unavailable() from err
+        except redis.RedisError as err:
+            logger.error("Redis %s: command failed: %s", self.address, err)
+            self._mark_down(err)
+            raise self._unavailable() from err
+        self._mark_up()
+        return result
+
+    def _unavailable(self) -> StoreUnavailable:
+        since = self._down_since.isoformat(timespec="seconds") if self._down_since else "?"
+        return StoreUnavailable(
+            "store_unavailable",
+            f"Redis at {self.address} is unreachable since {since}: the change was NOT recorded; retry, or pass it by radio",
+            address=self.address,
+            since=since,
+        )
+
+    def _mark_down(self, err: Exception) -> None:
+        with self._lock:
+            first = self._down_since is None
+            if first:
+                self._down_since = self._clock()
+            self._last_error = str(err)
+        if first:
+            logger.warning("Redis %s unreachable (%s): answering with the last known states, marked unknown", self.address, err)
+
+    def _mark_up(self) -> None:
+        with self._lock:
+            was_down = self._down_since
+            self._down_since = None
+            self._last_error = None
+        if was_down is not None:
+            logger.warning("Redis %s reachable again after an outage since %s", self.address, was_down.isoformat(timespec="seconds"))
+
+    def _check_epoch(self, client: redis.Redis) -> None:
+        """Write back the last known states when Redis holds a new data set (restarted empty)."""
+        epoch = client.get(self._epoch_key)
+        if epoch is None:
+            client.set(self._epoch_key, uuid.uuid4().hex, nx=True)
+            epoch = client.get(self._epoch_key)
+        with self._lock:
+            previous = self._epoch
+            known = list(self._known.values())
+        if previous is not None and epoch != previous and known:
+            logger.warning("Redis %s holds a new data set (restarted or flushed): writing back %d last known states", self.address, len(known))
+            self._restore(client, known)
+        with self._lock:
+            self._epoch = epoch
+
+    def _restore(self, client: redis.Redis, states: list[ResourceState]) -> None:
+        """Write back each state unless Redis already holds a state of that unit set at the same time or later."""
+        restored = 0
+        for state in states:
+
+            def decide(current: ResourceState | None, state: ResourceState = state) -> ResourceState | None:
+                if current is not None and current.set_at >= state.set_at:
+                    return None
+                return state.with_changes(version=max(state.version, (current.version + 1) if current else 0))
+
+            _, written = self._transact(client, state.kind, state.unit_id, decide)
+            restored += written is not None
+        logger.warning("Redis %s: %d of %d last known states written back", self.address, restored, len(states))
+
+    def health(self) -> dict[str, Any]:
+        # A health check probes Redis, so it reports an outage even when nothing else ran.
+        try:
+            self._run(lambda client: client.ping())
+        except StoreUnavailable:
+            pass
+        with self._lock:
+            down_since = self._down_since
+            report: dict[str, Any] = {
+                "name": self.name,
+                "address": self.address,
+                "shared": True,
+                "reachable": down_since is None,
+                "units_known": len(self._known),
+            }
+            if down_since is not None:
+                report["since"] = down_since.isoformat(timespec="seconds")
+                report["error"] = self._last_error
+        return report
+
+    # Change notifications.
+
+    def subscribe(self) -> Subscription:
+        subscription = self._subscribers.add()
+        self._start_listener()
+        return subscription
+
+    def events(self) -> AsyncIterator[ResourceState]:
+        return iterate(self.subscribe())
+
+    def _start_listener(self) -> None:
+        with self._lock:
+            if self._listener is not None and self._listener.is_alive():
+                return
+            self._listener = threading.Thread(target=self._listen, name=f"redis-changes-{self.channel}", daemon=True)
+            self._listener.start()
+
+    def _listen(self) -> None:
+        """Relay every message of the changes channel to this process's subscribers; reconnect after a failure."""
+        failing = False
+        while not self._stopping.is_set():
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self.channel)
+                if failing:
+                    logger.warning("Redis %s: change notifications resumed", self.address)
+                    failing = False
+                while not self._stopping.is_set():
+                    message = pubsub.get_message(timeout=0.5)
+                    if message is not None and message.get("type") == "message":
+                        state = self._parse(self.channel, message["data"])
+                        if state is not None:
+                            self._subscribers.publish(state)
+            except redis.RedisError as err:
+                if not failing:
+                    logger.warning("Redis %s: change notifications interrupted (%s); retrying every %.1f s", self.address, err, self.retry_interval_s)
+                    failing = True
+                self._stopping.wait(self.retry_interval_s)
+            finally:
+                pubsub.close()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._subscribers.close_all()
+        listener = self._listener
+        if listener is not None:
+            listener.join(timeout=3)
+        self._client.close()
+
+    # Helpers.
+
+    def _unit_key(self, kind: ResourceKind, unit_id: str) -> str:
+        return f"{self._unit_prefix}{kind.value}:{unit_id}"
+
+
+    def _parse(self, key: str, raw: str | None) -> ResourceState | None:
+        """Return the state stored as ``raw``; a malformed value is logged and read as unset."""
+        if raw is None:
+            return None
+        try:
+            return ResourceState.from_json(json.loads(raw))
+        except (ValueError, KeyError, TypeError) as err:
+            logger.error("Redis %s: %s holds an invalid state, read as unset: %s", self.address, key, err)
+            return None
+
+
+__all__ = ["RedisStore", "redacted_address"]
