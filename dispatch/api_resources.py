@@ -28,10 +28,9 @@ from geodata.errors import InputError
 from dispatch.auth import Permission, Principal
 from dispatch.i18n import error_text
 from dispatch.resources.events import Subscription
-from dispatch.resources.model import ResourceKind, ResourceSnapshot, ResourceState
+from dispatch.resources.model import ResourceKind, ResourceState
 from dispatch.resources.store import ClaimConflict, ResourceStore, StoreUnavailable
-from dispatch.resources.units import UnitCatalogue, UnitUnknown, parse_kind, unit_view
-from dispatch.timeparse import parse_time
+from dispatch.resources.units import UnitCatalogue, UnitUnknown, list_units, parse_kind, parse_until, state_view, unit_view
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,10 @@ class StateChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     state: str = Field(description="smur: available|engaged|off_duty; helicopter: available|engaged|grounded_weather|off_season; cath_lab: open|saturated|closed")
-    until: str | None = Field(default=None, description="ISO 8601 time the state ends (without offset: the region's local time); after it the state reads unknown")
+    until: str | None = Field(
+        default=None,
+        description="time the state ends: ISO 8601 (without offset: the region's local time) or a clock time alone (08:00, its next occurrence); after it the state reads unknown",
+    )
     returns_to: str | None = Field(default=None, description="SMUR base site id an engaged SMUR team returns to")
 
 
@@ -88,24 +90,6 @@ def _unit(request: Request, kind_text: str, unit_id: str) -> tuple[ResourceKind,
     return kind, _units(request).check(kind, unit_id)
 
 
-def _store_block(store: ResourceStore, snapshot: ResourceSnapshot) -> dict[str, Any]:
-    block = dict(store.health())
-    block["reachable"] = bool(block.get("reachable")) and snapshot.reachable
-    block["stale_after_min"] = round(store.stale_after.total_seconds() / 60)
-    block["taken_at"] = snapshot.taken_at.isoformat()
-    return block
-
-
-def _view(store: ResourceStore, snapshot: ResourceSnapshot, kind: ResourceKind, unit_id: str) -> dict[str, Any]:
-    return unit_view(snapshot, kind, unit_id, store.units.units(kind).get(unit_id, unit_id))
-
-
-def _single(store: ResourceStore, state: ResourceState) -> dict[str, Any]:
-    """Return the view of a state just written or received, as the snapshot would show it."""
-    snapshot = ResourceSnapshot(states={state.key: state}, taken_at=datetime.now(UTC), stale_after=store.stale_after, store=store.name)
-    return _view(store, snapshot, state.kind, state.unit_id)
-
-
 def _require(*permissions: Permission):
     """Return a dependency admitting a request whose role has any of ``permissions`` (the last one is reported)."""
 
@@ -136,10 +120,7 @@ _CHANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("", summary="Every unit of the region with its state")
 def list_resources(request: Request, _: Principal = Depends(_require(Permission.READ_RESOURCES))) -> Any:
-    store = _store(request)
-    snapshot = store.snapshot()
-    units = [_view(store, snapshot, kind, unit_id) for kind in ResourceKind for unit_id in store.units.units(kind)]
-    return {"store": _store_block(store, snapshot), "units": units}
+    return list_units(_store(request))
 
 
 @router.get("/events", summary="Server-sent events: one `state` event per change, from every desk")
@@ -160,7 +141,7 @@ async def resource_events(request: Request, _: Principal = Depends(_require(Perm
                 if state is None:
                     yield b": heartbeat\n\n"
                     continue
-                yield b"event: state\ndata: " + orjson.dumps(_single(store, state)) + b"\n\n"
+                yield b"event: state\ndata: " + orjson.dumps(state_view(store, state)) + b"\n\n"
         finally:
             streams.done(subscription)
 
@@ -171,7 +152,7 @@ async def resource_events(request: Request, _: Principal = Depends(_require(Perm
 def get_resource(kind: str, unit_id: str, request: Request, _: Principal = Depends(_require(Permission.READ_RESOURCES))) -> Any:
     unit_kind, unit_id = _unit(request, kind, unit_id)
     store = _store(request)
-    return _view(store, store.snapshot(), unit_kind, unit_id)
+    return unit_view(store.snapshot(), unit_kind, unit_id, store.units.units(unit_kind)[unit_id])
 
 
 @router.put(
@@ -188,17 +169,13 @@ async def set_resource(kind: str, unit_id: str, request: Request) -> Any:
     change: StateChange = _parse_body(await request.body(), StateChange)
 
     now = datetime.now(UTC)
-    until = None
-    if change.until:
-        until = parse_time(change.until, "until", request.app.state.context.region.timezone).value
-        if until <= now:
-            raise InputError("until_past", f"until {change.until!r} is already past", field="until", value=change.until)
+    until = parse_until(change.until, request.app.state.context.region.timezone, now) if change.until else None
     state = ResourceState(unit_kind, unit_id, change.state, set_by=principal.name, set_at=now, until=until, returns_to=change.returns_to or None)
 
     store = _store(request)
     recorded = await run_in_threadpool(store.set_state, state)
     logger.info("%s %s set to %s by %s", unit_kind.value, unit_id, recorded.state, principal.name)
-    return _single(store, recorded)
+    return state_view(store, recorded)
 
 
 _CLAIM_EXTRA = {"requestBody": {"required": True, "content": {"application/json": {"schema": ClaimRequest.model_json_schema()}}}}
@@ -231,7 +208,7 @@ async def _apply_claim(request: Request, kind: str, unit_id: str, principal: Pri
     store = _store(request)
     operation = store.claim if action == "claim" else store.release
     state = await run_in_threadpool(operation, unit_kind, unit_id, body.call_id, principal.name)
-    return _single(store, state)
+    return state_view(store, state)
 
 
 class EventStreams:

@@ -7,13 +7,16 @@ id it is given against this catalogue, so a typo never creates a phantom unit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from geodata.errors import InputError
-from dispatch.resources.model import ResourceKind, ResourceSnapshot
+from dispatch.resources.model import ResourceKind, ResourceSnapshot, ResourceState
+from dispatch.timeparse import localize, parse_time
 
 
 class UnitUnknown(InputError):
@@ -103,4 +106,43 @@ def unit_view(snapshot: ResourceSnapshot, kind: ResourceKind, unit_id: str, name
     return view
 
 
-__all__ = ["UnitCatalogue", "UnitUnknown", "parse_kind", "unit_view"]
+_CLOCK_TIME = re.compile(r"^\s*([01]?\d|2[0-3])\s*[:hH]\s*([0-5]\d)\s*$")
+
+
+def parse_until(text: str, timezone: ZoneInfo, now: datetime) -> datetime:
+    """Return the end of a state from ISO 8601 or a clock time alone ("08:00": its next occurrence after ``now``).
+
+    Raises InputError when the time is invalid, ambiguous on a daylight-saving night, or past.
+    """
+    clock = _CLOCK_TIME.match(text)
+    if clock:
+        local_now = now.astimezone(timezone)
+        moment = time(int(clock.group(1)), int(clock.group(2)))
+        until = localize(datetime.combine(local_now.date(), moment), "until", timezone).value
+        if until <= now:
+            until = localize(datetime.combine(local_now.date() + timedelta(days=1), moment), "until", timezone).value
+    else:
+        until = parse_time(text, "until", timezone).value
+    if until <= now:
+        raise InputError("until_past", f"until {text!r} is already past", field="until", value=text)
+    return until
+
+
+def list_units(store: Any) -> dict[str, Any]:
+    """Return the store's state and every unit of the region, set or not, as ``GET /api/v1/resources`` does."""
+    snapshot = store.snapshot()
+    block = dict(store.health())
+    block["reachable"] = bool(block.get("reachable")) and snapshot.reachable
+    block["stale_after_min"] = round(store.stale_after.total_seconds() / 60)
+    block["taken_at"] = snapshot.taken_at.isoformat()
+    units = [unit_view(snapshot, kind, unit_id, name) for kind in ResourceKind for unit_id, name in store.units.units(kind).items()]
+    return {"store": block, "units": units}
+
+
+def state_view(store: Any, state: ResourceState) -> dict[str, Any]:
+    """Return the view of a state just written or received, as a snapshot taken now shows it."""
+    snapshot = ResourceSnapshot(states={state.key: state}, taken_at=datetime.now(UTC), stale_after=store.stale_after, store=store.name)
+    return unit_view(snapshot, state.kind, state.unit_id, store.units.units(state.kind).get(state.unit_id, state.unit_id))
+
+
+__all__ = ["UnitCatalogue", "UnitUnknown", "list_units", "parse_kind", "parse_until", "state_view", "unit_view"]

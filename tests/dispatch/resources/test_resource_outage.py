@@ -1,0 +1,147 @@
+"""Redis stopped mid-test: last known states read unknown, changes fail clearly, and the store recovers.
+
+These tests start their own redis-server without persistence on a spare port, so
+stopping it loses every key, as a restart of the shared Redis would.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+
+from dispatch.resources.model import UNKNOWN, ResourceKind, ResourceState
+from dispatch.resources.redis_store import RedisStore
+from dispatch.resources.store import StoreUnavailable
+
+PORT = 6391
+URL = f"redis://127.0.0.1:{PORT}/0"
+SMUR = ResourceKind.SMUR
+CATH = ResourceKind.CATH_LAB
+
+
+class RedisServer:
+    """A throwaway redis-server keeping nothing on disk."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture()
+def server():
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: the outage tests start their own")
+    started = RedisServer(PORT)
+    started.start()
+    yield started
+    started.stop()
+
+
+def _wait_reachable(store: RedisStore, timeout_s: float = 10):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        snapshot = store.snapshot()
+        if snapshot.reachable or time.monotonic() > deadline:
+            return snapshot
+        time.sleep(0.05)
+
+
+def _store(units) -> RedisStore:
+    return RedisStore(URL, namespace="northern-alps", stale_after=timedelta(hours=12), units=units, retry_interval_s=0.1)
+
+
+def test_outage_answers_unknown_and_recovers(server, units):
+    store = _store(units)
+    try:
+        store.claim(SMUR, "annecy-change", "call-1", "desk-a")
+        before = store.snapshot()
+        closed = ResourceState(CATH, "annecy-change", "closed", set_by="desk-a", set_at=before.taken_at)
+        store.set_state(closed)
+
+        server.stop()
+        snapshot = store.snapshot()
+        assert not snapshot.reachable
+        assert snapshot.state(SMUR, "annecy-change").call_id == "call-1"
+        assert snapshot.effective(SMUR, "annecy-change") == UNKNOWN
+        assert snapshot.effective(CATH, "annecy-change") == UNKNOWN
+        assert snapshot.is_stale(SMUR, "annecy-change")
+        with pytest.raises(StoreUnavailable, match="NOT recorded"):
+            store.claim(SMUR, "sallanches-hpmb", "call-2", "desk-a")
+        with pytest.raises(StoreUnavailable):
+            store.set_state(closed)
+        health = store.health()
+        assert health["reachable"] is False
+        assert "since" in health
+
+        server.start()
+        recovered = _wait_reachable(store)
+        assert recovered.reachable
+        assert recovered.state(SMUR, "annecy-change").call_id == "call-1"
+        assert recovered.effective(CATH, "annecy-change") == "closed"
+        assert store.health()["reachable"] is True
+        assert redis.Redis(port=PORT).exists("resurcor:northern-alps:unit:smur:annecy-change") == 1
+    finally:
+        store.close()
+
+
+def test_write_back_keeps_newer_state(server, units):
+    desk_a = _store(units)
+    desk_b = None
+    try:
+        desk_a.claim(SMUR, "annecy-change", "call-1", "desk-a")
+        desk_a.set_state(ResourceState(CATH, "annecy-change", "closed", set_by="desk-a", set_at=desk_a.snapshot().taken_at))
+
+        server.stop()
+        server.start()
+        # A desk started after the restart writes first; desk A then writes back what it knew.
+        desk_b = _store(units)
+        desk_b.set_state(ResourceState(CATH, "annecy-change", "open", set_by="desk-b", set_at=desk_b.snapshot().taken_at))
+        time.sleep(0.15)
+        snapshot = _wait_reachable(desk_a)
+        assert snapshot.effective(CATH, "annecy-change") == "open"
+        assert snapshot.state(SMUR, "annecy-change").call_id == "call-1"
+        assert desk_b.snapshot().state(SMUR, "annecy-change").call_id == "call-1"
+    finally:
+        desk_a.close()
+        if desk_b is not None:
+            desk_b.close()
+
+
+def test_store_opens_while_redis_is_down(units):
+    store = RedisStore("redis://127.0.0.1:6399/0", namespace="northern-alps", stale_after=timedelta(hours=12), units=units, retry_interval_s=0.1)
+    try:
+        snapshot = store.snapshot()
+        assert not snapshot.reachable
+        assert snapshot.states == {}
+        assert store.health()["reachable"] is False
+    finally:
+        store.close()
