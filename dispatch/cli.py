@@ -393,6 +393,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from dispatch.api import create_app
+    from dispatch.api_resources import GracefulServer
     from dispatch.service import load_context
 
     from dispatch.auth import is_loopback
@@ -414,7 +415,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # collector's generations keeps full collections from pausing requests for ~60 ms.
     gc.collect()
     gc.freeze()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=args.port or settings.port,
@@ -426,7 +427,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=False,
         server_header=False,
         date_header=False,
+        # Open event streams are ended on the stop signal; this bounds any other request.
+        timeout_graceful_shutdown=10,
     )
+    GracefulServer(config, app).run()
     return 0
 
 
