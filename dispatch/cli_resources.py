@@ -1,7 +1,7 @@
 """``resurcor resources list|set|claim|release``: the live state of SMUR teams, helicopters and cath labs.
 
 The command uses the service's store: Redis when RESURCOR_REDIS_URL is set, so it changes
-what every desk sees. Without it the store is this process's memory, which a running
+what every desk reads. Without it the store is this process's memory, which a running
 service does not share; ``--url`` then sends the change through that service's HTTP API
 with the token of ``--token`` or RESURCOR_TOKEN.
 """
@@ -26,7 +26,7 @@ from dispatch.settings import Settings
 
 COMMANDS = frozenset({"resources"})
 
-# Seconds to wait for a running service's answer with --url.
+# Seconds to wait for a running service's response with --url.
 HTTP_TIMEOUT_S = 10.0
 
 
@@ -35,7 +35,7 @@ class RemoteInputError(InputError):
 
 
 class RemoteError(ResurcorError):
-    """The service answered with an error other than invalid input (401, 403, 409, 503...)."""
+    """The service returned an error other than invalid input (401, 403, 409, 503...)."""
 
 
 def add_parser(kit) -> None:  # noqa: ANN001
@@ -140,7 +140,7 @@ def _request(method: str, url: str, body: dict[str, Any] | None, args: argparse.
         raise _remote_error(err) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
         reason = getattr(err, "reason", err)
-        raise ResurcorError("service_unreachable", f"the service {args.url} does not answer: {reason}", url=args.url, detail=str(reason)) from err
+        raise ResurcorError("service_unreachable", f"the service {args.url} does not respond: {reason}", url=args.url, detail=str(reason)) from err
 
 
 def _remote_error(err: urllib.error.HTTPError) -> ResurcorError:

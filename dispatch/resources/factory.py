@@ -16,8 +16,8 @@ logger = logging.getLogger(__name__)
 def open_store(settings: Settings, region) -> ResourceStore:  # noqa: ANN001
     """Return the store for ``region``'s units; it does not connect until first used.
 
-    A Redis store opens in any case, even when Redis is down at start-up: it then answers
-    with unknown states and recovers once Redis is reachable.
+    A Redis store opens even when Redis is down at start-up. It then returns unknown
+    states and recovers once Redis is reachable.
     """
     units = UnitCatalogue.from_region(region)
     stale_after = timedelta(minutes=settings.resource_stale_after_min)

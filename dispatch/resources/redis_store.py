@@ -5,8 +5,8 @@ Layout under ``resurcor:<namespace>`` (the region id, so two regions can share a
 - ``:unit:<kind>:<unit_id>``: the unit's state as JSON, with its version;
 - ``:units``: the set of unit keys, read by a snapshot;
 - ``:epoch``: a random id written by the first store to see this Redis data set. A
-  missing or different epoch tells a store that Redis came back empty (restarted
-  without persistence, or flushed): it then writes back the states it last saw;
+  missing or different epoch shows a store that Redis came back empty (restarted
+  without persistence, or flushed), so the store writes back the states it last saw;
 - ``:changes``: the pub/sub channel on which every change is published.
 
 A claim reads the unit under WATCH, decides with the rules shared with the in-memory
@@ -46,8 +46,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# WATCH/MULTI retries on one unit before giving up; each retry means another desk
-# changed the unit in between, so a handful suffices even with every desk at once.
+# WATCH/MULTI attempts on one unit before giving up. Each retry means that another desk
+# changed the unit in between, so a few attempts suffice even with every desk at once.
 MAX_TRANSACTION_ATTEMPTS = 50
 
 
@@ -242,7 +242,7 @@ class RedisStore:
                 self._down_since = self._clock()
             self._last_error = str(err)
         if first:
-            logger.warning("Redis %s unreachable (%s): answering with the last known states, marked unknown", self.address, err)
+            logger.warning("Redis %s unreachable (%s): returning the last known states, read as unknown", self.address, err)
 
     def _mark_up(self) -> None:
         with self._lock:
@@ -253,7 +253,7 @@ class RedisStore:
             logger.warning("Redis %s reachable again after an outage since %s", self.address, was_down.isoformat(timespec="seconds"))
 
     def _check_epoch(self, client: redis.Redis) -> None:
-        """Write back the last known states when Redis holds a new data set (restarted empty)."""
+        """Write back the last known states when Redis contains a new data set (restarted empty)."""
         epoch = client.get(self._epoch_key)
         if epoch is None:
             client.set(self._epoch_key, uuid.uuid4().hex, nx=True)
@@ -262,13 +262,13 @@ class RedisStore:
             previous = self._epoch
             known = list(self._known.values())
         if previous is not None and epoch != previous and known:
-            logger.warning("Redis %s holds a new data set (restarted or flushed): writing back %d last known states", self.address, len(known))
+            logger.warning("Redis %s contains a new data set (restarted or flushed): writing back %d last known states", self.address, len(known))
             self._restore(client, known)
         with self._lock:
             self._epoch = epoch
 
     def _restore(self, client: redis.Redis, states: list[ResourceState]) -> None:
-        """Write back each state unless Redis already holds a state of that unit set at the same time or later."""
+        """Write back each state unless Redis already contains a state of that unit set at the same time or later."""
         restored = 0
         for state in states:
 
@@ -363,7 +363,7 @@ class RedisStore:
         try:
             return ResourceState.from_json(json.loads(raw))
         except (ValueError, KeyError, TypeError) as err:
-            logger.error("Redis %s: %s holds an invalid state, read as unset: %s", self.address, key, err)
+            logger.error("Redis %s: %s contains an invalid state, read as unset: %s", self.address, key, err)
             return None
 
 

@@ -1,8 +1,8 @@
 """The interface every resource store offers: read a snapshot, set a state, claim and release.
 
-The claim and release rules live here as pure functions of the unit's current state, so
-the in-memory and Redis stores decide the same way; each store only makes the
-read-decide-write step atomic (a lock in memory, WATCH/MULTI in Redis).
+The claim and release rules are pure functions of the unit's current state, so the
+in-memory and Redis stores decide the same way. Each store only makes the
+read-decide-write step atomic: a lock in memory, WATCH/MULTI in Redis.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def next_release(current: ResourceState | None, kind: ResourceKind, unit_id: str
 
 
 class ResourceStore(Protocol):
-    """What the service needs from a store; the in-memory and Redis stores both provide it."""
+    """Interface of a resource store, provided by the in-memory and the Redis stores."""
 
     name: str
     stale_after: timedelta

@@ -146,7 +146,7 @@ def test_health_reports_store(secured):
 
 
 def test_redis_down_degrades_without_failing(settings, context):
-    # Nothing listens on this port: the service starts and answers, marked degraded.
+    # Nothing listens on this port: the service starts and responds, marked degraded.
     app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:6399/0"}), context=context)
     with TestClient(app) as client:
         health = client.get("/api/v1/health")
