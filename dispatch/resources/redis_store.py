@@ -13,11 +13,12 @@ A claim reads the unit under WATCH, decides with the rules shared with the in-me
 store, and writes in MULTI/EXEC: when two desks claim the same unit at once, Redis
 aborts the second transaction, which re-reads and finds the unit claimed.
 
-When Redis cannot be reached, ``snapshot`` returns the last states read with
-``reachable`` False, and changes raise StoreUnavailable. Connections use short timeouts,
-and a store waits ``retry_interval_s`` between attempts while Redis is down, so a
-recommendation is never held up for long. It recovers by itself on the first call
-after Redis returns.
+A listener thread keeps a mirror of every state from the changes channel, so a snapshot
+(one per recommendation) reads memory, not Redis. When Redis cannot be reached, a
+snapshot returns the mirror's last states with ``reachable`` False, and changes raise
+StoreUnavailable. Connections use short timeouts, and the store waits
+``retry_interval_s`` between attempts while Redis is down. It recovers by itself once
+Redis returns.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -45,6 +47,11 @@ from dispatch.resources.units import UnitCatalogue
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Seconds between two full reads of the mirror, which corrects a change whose message was lost.
+RESYNC_S = 30.0
+# Seconds the listener waits for a message before it checks whether to stop or resync.
+LISTEN_POLL_S = 0.2
 
 # WATCH/MULTI attempts on one unit before giving up. Each retry means that another desk
 # changed the unit in between, so a few attempts suffice even with every desk at once.
@@ -89,6 +96,9 @@ class RedisStore:
                 socket_connect_timeout=connect_timeout_s,
                 socket_timeout=timeout_s,
                 retry=Retry(NoBackoff(), 1),
+                # An idle connection (the listener's) is checked with a PING after this
+                # many seconds, so a silent network cut is noticed, not only a closed socket.
+                health_check_interval=2,
                 decode_responses=True,
             )
         except ValueError as err:
@@ -103,6 +113,8 @@ class RedisStore:
         self._lock = threading.Lock()
         self._known: dict[tuple[ResourceKind, str], ResourceState] = {}
         self._epoch: str | None = None
+        self._synced = False
+        self._ever_synced = False
         self._down_since: datetime | None = None
         self._last_attempt: datetime | None = None
         self._last_error: str | None = None
@@ -114,14 +126,21 @@ class RedisStore:
     # Reading.
 
     def snapshot(self) -> ResourceSnapshot:
-        try:
-            states = self._run(self._read_all)
-        except StoreUnavailable:
-            with self._lock:
-                known = dict(self._known)
-            return ResourceSnapshot(states=known, taken_at=self._clock(), stale_after=self.stale_after, store=self.name, reachable=False)
+        """Return every unit's state from the local mirror, or from Redis until the mirror is in sync.
+
+        Once the mirror has been in sync, a snapshot never waits on Redis: while the listener
+        is reconnecting, it returns the last known states with ``reachable`` False.
+        """
+        self._start_listener()
         with self._lock:
-            self._known = dict(states)
+            synced, ever_synced = self._synced, self._ever_synced
+            known = dict(self._known)
+        if synced or ever_synced:
+            return ResourceSnapshot(states=known, taken_at=self._clock(), stale_after=self.stale_after, store=self.name, reachable=synced)
+        try:
+            states = self._merge(self._run(self._read_all))
+        except StoreUnavailable:
+            return ResourceSnapshot(states=known, taken_at=self._clock(), stale_after=self.stale_after, store=self.name, reachable=False)
         return ResourceSnapshot(states=states, taken_at=self._clock(), stale_after=self.stale_after, store=self.name, reachable=True)
 
     def _read_all(self, client: redis.Redis) -> dict[tuple[ResourceKind, str], ResourceState]:
@@ -313,34 +332,84 @@ class RedisStore:
 
     def _start_listener(self) -> None:
         with self._lock:
-            if self._listener is not None and self._listener.is_alive():
+            if self._stopping.is_set() or (self._listener is not None and self._listener.is_alive()):
                 return
             self._listener = threading.Thread(target=self._listen, name=f"redis-changes-{self.channel}", daemon=True)
             self._listener.start()
 
     def _listen(self) -> None:
-        """Relay every message of the changes channel to this process's subscribers; reconnect after a failure."""
+        """Keep the mirror in sync and relay every change to this process's subscribers.
+
+        The listener subscribes first and reads every state second, so no change falls
+        between the two. It reads everything again every ``RESYNC_S`` and after each
+        reconnection, because pub/sub drops the messages sent while a connection is down.
+        """
         failing = False
         while not self._stopping.is_set():
-            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._client.pubsub()
             try:
                 pubsub.subscribe(self.channel)
+                self._wait_subscribed(pubsub)
+                self._resync()
+                synced_at = time.monotonic()
                 if failing:
                     logger.warning("Redis %s: change notifications resumed", self.address)
                     failing = False
                 while not self._stopping.is_set():
-                    message = pubsub.get_message(timeout=0.5)
+                    if time.monotonic() - synced_at > RESYNC_S:
+                        self._resync()
+                        synced_at = time.monotonic()
+                    message = pubsub.get_message(timeout=LISTEN_POLL_S)
                     if message is not None and message.get("type") == "message":
                         state = self._parse(self.channel, message["data"])
                         if state is not None:
+                            self._apply(state)
                             self._subscribers.publish(state)
-            except redis.RedisError as err:
+            except (redis.RedisError, StoreUnavailable) as err:
+                with self._lock:
+                    self._synced = False
                 if not failing:
                     logger.warning("Redis %s: change notifications interrupted (%s); retrying every %.1f s", self.address, err, self.retry_interval_s)
                     failing = True
                 self._stopping.wait(self.retry_interval_s)
             finally:
                 pubsub.close()
+
+    def _wait_subscribed(self, pubsub: redis.client.PubSub) -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            message = pubsub.get_message(timeout=LISTEN_POLL_S)
+            if message is not None and message.get("type") == "subscribe":
+                return
+        raise redis.TimeoutError(f"no confirmation of the subscription to {self.channel}")
+
+    def _resync(self) -> None:
+        self._merge(self._run(self._read_all))
+        with self._lock:
+            self._synced = True
+            self._ever_synced = True
+
+    def _merge(self, states: dict[tuple[ResourceKind, str], ResourceState]) -> dict[tuple[ResourceKind, str], ResourceState]:
+        """Update the mirror with states read from Redis; return the whole mirror."""
+        with self._lock:
+            for state in states.values():
+                self._keep_newer(state)
+            return dict(self._known)
+
+    def _apply(self, state: ResourceState) -> None:
+        with self._lock:
+            self._keep_newer(state)
+
+    def _keep_newer(self, state: ResourceState) -> None:
+        """Put ``state`` in the mirror unless the mirror has a newer state of the unit; call under the lock.
+
+        A full read or a message can bring a state older than one this store has just
+        written, so an older version is ignored. A newer ``set_at`` wins in any case,
+        because versions start again when Redis restarts empty.
+        """
+        current = self._known.get(state.key)
+        if current is None or state.version > current.version or state.set_at > current.set_at:
+            self._known[state.key] = state
 
     def close(self) -> None:
         self._stopping.set()

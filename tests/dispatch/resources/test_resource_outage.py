@@ -66,11 +66,12 @@ def server():
     started.stop()
 
 
-def _wait_reachable(store: RedisStore, timeout_s: float = 10):
+def _wait_snapshot(store: RedisStore, condition, timeout_s: float = 10):
+    """Return the first snapshot meeting ``condition``; the listener notices a change of Redis within a moment."""
     deadline = time.monotonic() + timeout_s
     while True:
         snapshot = store.snapshot()
-        if snapshot.reachable or time.monotonic() > deadline:
+        if condition(snapshot) or time.monotonic() > deadline:
             return snapshot
         time.sleep(0.05)
 
@@ -88,7 +89,7 @@ def test_outage_answers_unknown_and_recovers(server, units):
         store.set_state(closed)
 
         server.stop()
-        snapshot = store.snapshot()
+        snapshot = _wait_snapshot(store, lambda snapshot: not snapshot.reachable)
         assert not snapshot.reachable
         assert snapshot.state(SMUR, "annecy-change").call_id == "call-1"
         assert snapshot.effective(SMUR, "annecy-change") == UNKNOWN
@@ -103,7 +104,7 @@ def test_outage_answers_unknown_and_recovers(server, units):
         assert "since" in health
 
         server.start()
-        recovered = _wait_reachable(store)
+        recovered = _wait_snapshot(store, lambda snapshot: snapshot.reachable)
         assert recovered.reachable
         assert recovered.state(SMUR, "annecy-change").call_id == "call-1"
         assert recovered.effective(CATH, "annecy-change") == "closed"
@@ -125,8 +126,7 @@ def test_write_back_keeps_newer_state(server, units):
         # A desk started after the restart writes first; desk A then writes back what it knew.
         desk_b = _store(units)
         desk_b.set_state(ResourceState(CATH, "annecy-change", "open", set_by="desk-b", set_at=desk_b.snapshot().taken_at))
-        time.sleep(0.15)
-        snapshot = _wait_reachable(desk_a)
+        snapshot = _wait_snapshot(desk_a, lambda snapshot: snapshot.effective(CATH, "annecy-change") == "open")
         assert snapshot.effective(CATH, "annecy-change") == "open"
         assert snapshot.state(SMUR, "annecy-change").call_id == "call-1"
         assert desk_b.snapshot().state(SMUR, "annecy-change").call_id == "call-1"
