@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -516,12 +517,18 @@ def _air_json(context: ServiceContext, options: CallOptions, fastest: Plan | Non
                 "reason_text": translate(f"air_base.{status.reason}", lang),
                 "night_flight": status.base.night_flight,
                 "flight_to_scene_km": round(status.flight_to_scene_km, 1),
-                "dawn": status.dawn.astimezone(timezone).isoformat(timespec="minutes") if status.dawn else None,
-                "dusk": status.dusk.astimezone(timezone).isoformat(timespec="minutes") if status.dusk else None,
+                "dawn": _local_minutes(status.dawn, timezone),
+                "dusk": _local_minutes(status.dusk, timezone),
             }
             for status in sorted(air.bases, key=lambda s: (not s.available, s.flight_to_scene_km))
         ],
     }
+
+
+@lru_cache(maxsize=4096)
+def _local_minutes(moment: datetime | None, timezone) -> str | None:
+    """ISO local time to the minute; cached, since a base's dawn and dusk repeat all day."""
+    return moment.astimezone(timezone).isoformat(timespec="minutes") if moment else None
 
 
 def _resources_json(context: ServiceContext, options: CallOptions, lang: str) -> dict[str, Any]:

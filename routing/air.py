@@ -29,15 +29,31 @@ logger = logging.getLogger(__name__)
 
 _GEOD = Geod(ellps="WGS84")
 
+# IUGG mean Earth radius.
+EARTH_RADIUS_M = 6_371_008.8
+
 # Civil twilight ends when the sun is 6 degrees below the horizon.
 CIVIL_TWILIGHT_DEPRESSION_DEG = 6.0
 
 
 def great_circle_m(lat1: float | np.ndarray, lon1: float | np.ndarray, lat2: float | np.ndarray, lon2: float | np.ndarray) -> np.ndarray:
-    """Return geodesic distances in metres on the WGS84 ellipsoid; arrays broadcast."""
-    lat1, lon1, lat2, lon2 = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (lat1, lon1, lat2, lon2)))
+    """Return great-circle distances in metres on the mean Earth sphere; arrays broadcast.
+
+    The haversine formula differs from the WGS84 geodesic by under 0.5 % (checked in the
+    tests with pyproj), far less than the block speed's range, and costs a few
+    microseconds for every base and cath lab of a call.
+    """
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
+    h = np.sin(dphi / 2.0) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlambda / 2.0) ** 2
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+
+
+def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the WGS84 geodesic distance in metres (pyproj), the reference of great_circle_m."""
     _, _, distance = _GEOD.inv(lon1, lat1, lon2, lat2)
-    return np.asarray(distance, dtype=np.float64)
+    return float(distance)
 
 
 def is_daylight(lat: float, lon: float, moment: datetime) -> bool:
@@ -165,6 +181,7 @@ __all__ = [
     "MissionWindow",
     "activation_min",
     "civil_twilight",
+    "geodesic_m",
     "great_circle_m",
     "heli_bases",
     "is_daylight",

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from routing.air import civil_twilight, great_circle_m, is_daylight
+from routing.air import civil_twilight, geodesic_m, great_circle_m, is_daylight
 
 PARIS = ZoneInfo("Europe/Paris")
 ANNECY = (45.93, 6.106)
@@ -16,6 +16,13 @@ ANNECY = (45.93, 6.106)
 def test_great_circle_grenoble_to_annecy_is_about_81_km():
     distance = great_circle_m(45.188, 5.7245, 45.9, 6.1289)
     assert 80_000 < float(distance) < 86_000
+
+
+def test_great_circle_is_within_half_a_percent_of_the_geodesic():
+    for lat1, lon1, lat2, lon2 in [(45.188, 5.7245, 45.9, 6.1289), (45.93, 6.1, 45.45, 6.98), (44.45, 6.04, 46.2, 6.15)]:
+        sphere = float(great_circle_m(lat1, lon1, lat2, lon2))
+        ellipsoid = geodesic_m(lat1, lon1, lat2, lon2)
+        assert abs(sphere - ellipsoid) / ellipsoid < 0.005
 
 
 def test_great_circle_broadcasts_over_bases():
