@@ -163,3 +163,16 @@ def test_redis_down_degrades_without_failing(settings, context):
         assert "PAS" in change.json()["error"]["message"]
         claim = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c1"})
         assert claim.status_code == 503
+
+
+def test_recommendation_follows_closed_cath_lab(secured):
+    client, made = secured
+    call = {"commune": "Chamonix", "onset": "2026-12-05T11:00+01:00", "at": "2026-12-05T12:00+01:00"}
+    regulator = _auth(made[Role.REGULATOR])
+    closed = client.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed", "until": "2099-01-01T08:00+01:00"}, headers=regulator)
+    assert closed.status_code == 200
+    answer = client.post("/api/v1/recommendations", json=call, headers=regulator).json()
+    assert answer["destination"]["id"] != "annecy-change"
+    assert all(plan["destination"]["id"] != "annecy-change" for plan in answer["alternatives"])
+    assert [lab["id"] for lab in answer["resources"]["closed_cath_labs"]] == ["annecy-change"]
+    assert answer["resources"]["reachable"] is True
