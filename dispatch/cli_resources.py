@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geodata.errors import InputError, ResurcorError
-from dispatch.i18n import translate
+from dispatch.i18n import error_text, translate
 from dispatch.resources.model import ResourceKind, ResourceState
 from dispatch.resources.units import list_units, parse_kind, parse_until, state_view
 from dispatch.settings import Settings
 
 COMMANDS = frozenset({"resources"})
+EXIT_USAGE = 2
 
 # Seconds to wait for a running service's response with --url.
 HTTP_TIMEOUT_S = 10.0
@@ -69,11 +70,21 @@ def add_parser(kit) -> None:  # noqa: ANN001
         parser.add_argument("--json", action="store_true", help=kit.help("json"))
 
 
+# Fields that are positional arguments here: their errors must not read "--unit_id".
+_POSITIONALS = {"kind": "KIND", "unit_id": "UNIT_ID", "state": "STATE"}
+
+
 def run(args: argparse.Namespace, settings: Settings, lang: str) -> int:
-    if args.url:
-        answer = _remote(args, lang)
-    else:
-        answer = _local(args, settings, lang)
+    try:
+        answer = _remote(args, lang) if args.url else _local(args, settings, lang)
+    except InputError as err:
+        if args.json or err.field not in _POSITIONALS:
+            if err.field == "returns_to":
+                err.field = "returns-to"
+            raise
+        err.field = _POSITIONALS[err.field]
+        print(f"resurcor: {error_text(err, lang)}", file=sys.stderr)
+        return EXIT_USAGE
 
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))

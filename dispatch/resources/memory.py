@@ -33,6 +33,7 @@ class MemoryStore:
     def __init__(self, *, stale_after: timedelta, units: UnitCatalogue | None = None, clock: Callable[[], datetime] = utc_now):
         self.stale_after = stale_after
         self.units = units
+        self._timezone = units.timezone if units is not None else None
         self._clock = clock
         self._lock = threading.Lock()
         self._states: dict[tuple[ResourceKind, str], ResourceState] = {}
@@ -56,7 +57,7 @@ class MemoryStore:
         check_unit(kind, unit_id, self.units)
         with self._lock:
             current = self._states.get((kind, unit_id))
-            claimed = next_claim(current, kind, unit_id, call_id, by, self._clock(), self.stale_after)
+            claimed = next_claim(current, kind, unit_id, call_id, by, self._clock(), self.stale_after, self._timezone)
             if claimed is None:
                 return current
             self._states[claimed.key] = claimed

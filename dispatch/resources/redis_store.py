@@ -85,6 +85,7 @@ class RedisStore:
     ):
         self.stale_after = stale_after
         self.units = units
+        self._timezone = units.timezone if units is not None else None
         self.address = redacted_address(url)
         self.retry_interval_s = retry_interval_s
         self._clock = clock
@@ -124,6 +125,12 @@ class RedisStore:
         self._stopping = threading.Event()
 
     # Reading.
+
+    @property
+    def mirror_synced(self) -> bool:
+        """True while the listener is subscribed and its mirror has read every state."""
+        with self._lock:
+            return self._synced
 
     def snapshot(self) -> ResourceSnapshot:
         """Return every unit's state from the local mirror, or from Redis until the mirror is in sync.
@@ -169,7 +176,7 @@ class RedisStore:
         check_unit(kind, unit_id, self.units)
         now = self._clock()
         current, claimed = self._run(
-            lambda client: self._transact(client, kind, unit_id, lambda state: next_claim(state, kind, unit_id, call_id, by, now, self.stale_after))
+            lambda client: self._transact(client, kind, unit_id, lambda state: next_claim(state, kind, unit_id, call_id, by, now, self.stale_after, self._timezone))
         )
         if claimed is None:
             return current
@@ -313,7 +320,7 @@ class RedisStore:
                 "address": self.address,
                 "shared": True,
                 "reachable": down_since is None,
-                "units_known": len(self._known),
+                "units_set": len(self._known),
             }
             if down_since is not None:
                 report["since"] = down_since.isoformat(timespec="seconds")

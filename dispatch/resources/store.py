@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from geodata.errors import InputError, ResurcorError
@@ -77,7 +77,14 @@ def _is_current(state: ResourceState, now: datetime, stale_after: timedelta) -> 
 
 
 def next_claim(
-    current: ResourceState | None, kind: ResourceKind, unit_id: str, call_id: str, by: str, now: datetime, stale_after: timedelta
+    current: ResourceState | None,
+    kind: ResourceKind,
+    unit_id: str,
+    call_id: str,
+    by: str,
+    now: datetime,
+    stale_after: timedelta,
+    timezone: tzinfo | None = None,
 ) -> ResourceState | None:
     """Return the state that claims the unit for ``call_id``, or None when the call already holds it.
 
@@ -85,7 +92,7 @@ def next_claim(
     however old, so a claim is never lost to staleness. Any other state blocks a claim
     only while it holds: an engaged, off-duty or grounded unit can be claimed once its
     state is stale or past its ``until``, because its real state is then unknown.
-    Raises ClaimConflict naming the holder.
+    Raises ClaimConflict naming the holder, with the claim's time in ``timezone``.
     """
     check_claimable(kind)
     check_call_id(call_id)
@@ -99,7 +106,7 @@ def next_claim(
             unit=unit_id,
             call_id=current.call_id,
             holder=current.set_by,
-            since=current.set_at.isoformat(timespec="minutes"),
+            since=current.set_at.astimezone(timezone).isoformat(timespec="minutes") if timezone else current.set_at.isoformat(timespec="minutes"),
         )
     usable = STATES[kind][0]
     if current is not None and current.state != usable and _is_current(current, now, stale_after):

@@ -25,9 +25,10 @@ class UnitUnknown(InputError):
 
 @dataclass(frozen=True)
 class UnitCatalogue:
-    """The unit ids and display names of each kind, in the sites file's order."""
+    """The unit ids and display names of each kind, in the sites file's order, and the region's timezone for messages."""
 
     names: Mapping[ResourceKind, Mapping[str, str]]
+    timezone: ZoneInfo | None = None
 
     @classmethod
     def from_region(cls, region: Any) -> UnitCatalogue:
@@ -37,7 +38,8 @@ class UnitCatalogue:
                 ResourceKind.SMUR: {site.id: site.smur_base.name or site.name for site in sites.smur_bases},
                 ResourceKind.HELICOPTER: {site.id: site.heli_base.name or site.name for site in sites.heli_bases},
                 ResourceKind.CATH_LAB: {site.id: site.name for site in sites.cath_labs},
-            }
+            },
+            timezone=region.timezone,
         )
 
     def units(self, kind: ResourceKind) -> Mapping[str, str]:

@@ -246,3 +246,31 @@ def test_two_desks_share_states(flushed_redis, units):
     finally:
         desk_a.close()
         desk_b.close()
+
+
+def test_other_desk_changes_reach_subscribers(flushed_redis, units):
+    from dispatch.resources.redis_store import RedisStore
+
+    desk_a = RedisStore(flushed_redis, namespace="northern-alps", stale_after=timedelta(hours=12), units=units)
+    desk_b = RedisStore(flushed_redis, namespace="northern-alps", stale_after=timedelta(hours=12), units=units)
+
+    async def scenario() -> ResourceState | None:
+        subscription = desk_b.subscribe()
+        # Desk B's listener is subscribed once its mirror is in sync.
+        for _ in range(100):
+            if desk_b.snapshot().reachable and desk_b.mirror_synced:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.to_thread(desk_a.claim, SMUR, ANNECY_SMUR, "call-1", "desk-a")
+        received = await subscription.get(5)
+        subscription.close()
+        return received
+
+    try:
+        received = asyncio.run(scenario())
+        assert received is not None
+        assert (received.unit_id, received.call_id, received.set_by) == (ANNECY_SMUR, "call-1", "desk-a")
+        assert desk_b.snapshot().state(SMUR, ANNECY_SMUR).call_id == "call-1"
+    finally:
+        desk_a.close()
+        desk_b.close()
