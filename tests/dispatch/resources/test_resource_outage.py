@@ -145,3 +145,35 @@ def test_store_opens_while_redis_is_down(units):
         assert store.health()["reachable"] is False
     finally:
         store.close()
+
+
+def test_api_through_an_outage(server, settings, context):
+    from fastapi.testclient import TestClient
+
+    from dispatch.api import create_app
+
+    app = create_app(settings.model_copy(update={"redis_url": URL, "redis_retry_interval_s": 0.1}), context=context)
+    with TestClient(app) as client:
+        claimed = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "call-1"})
+        assert claimed.status_code == 200
+
+        server.stop()
+        _wait_snapshot(app.state.store, lambda snapshot: not snapshot.reachable)
+        listing = client.get("/api/v1/resources").json()
+        assert listing["store"]["reachable"] is False
+        units = {(unit["kind"], unit["unit_id"]): unit for unit in listing["units"]}
+        assert units[("smur", "annecy-change")]["state"] == "unknown"
+        assert units[("smur", "annecy-change")]["call_id"] == "call-1"
+        assert units[("smur", "annecy-change")]["stale"] is True
+        assert client.post("/api/v1/resources/smur/sallanches-hpmb/claim", json={"call_id": "call-2"}).status_code == 503
+        assert client.get("/api/v1/health").json()["status"] == "degraded"
+        answer = client.post("/api/v1/recommendations", json={"commune": "Annecy"})
+        assert answer.status_code == 200
+        assert "resources_unreachable" in {warning["code"] for warning in answer.json()["warnings"]}
+
+        server.start()
+        _wait_snapshot(app.state.store, lambda snapshot: snapshot.reachable)
+        assert client.get("/api/v1/health").json()["status"] == "ok"
+        again = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "call-2"})
+        assert again.status_code == 409
+        assert "call-1" in again.json()["error"]["message"]
