@@ -125,6 +125,8 @@ def list_resources(request: Request, _: Principal = Depends(_require(Permission.
 
 @router.get("/events", summary="Server-sent events: one `state` event per change, from every desk")
 async def resource_events(request: Request, _: Principal = Depends(_require(Permission.READ_RESOURCES))) -> StreamingResponse:
+    # NOTE: the stream sends state changes only. It does not signal that Redis became
+    # unreachable, so a desk learns that from GET /api/v1/resources or /api/v1/health.
     store = _store(request)
     streams: EventStreams = request.app.state.resource_streams
     subscription = streams.open(store)

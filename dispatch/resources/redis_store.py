@@ -391,10 +391,16 @@ class RedisStore:
         raise redis.TimeoutError(f"no confirmation of the subscription to {self.channel}")
 
     def _resync(self) -> None:
-        self._merge(self._run(self._read_all))
+        """Read every state into the mirror; after the first time, send subscribers the states they missed."""
+        states = self._run(self._read_all)
         with self._lock:
+            resyncing = self._ever_synced
+            changed = [state for state in states.values() if self._keep_newer(state)]
             self._synced = True
             self._ever_synced = True
+        if resyncing:
+            for state in changed:
+                self._subscribers.publish(state)
 
     def _merge(self, states: dict[tuple[ResourceKind, str], ResourceState]) -> dict[tuple[ResourceKind, str], ResourceState]:
         """Update the mirror with states read from Redis; return the whole mirror."""
@@ -407,16 +413,18 @@ class RedisStore:
         with self._lock:
             self._keep_newer(state)
 
-    def _keep_newer(self, state: ResourceState) -> None:
-        """Put ``state`` in the mirror unless the mirror has a newer state of the unit; call under the lock.
+    def _keep_newer(self, state: ResourceState) -> bool:
+        """Put ``state`` in the mirror, under the caller's lock, unless the mirror has a newer state of the unit.
 
-        A full read or a message can bring a state older than one this store has just
+        Returns whether the mirror changed. A full read or a message can bring a state older than one this store has just
         written, so an older version is ignored. A newer ``set_at`` wins in any case,
         because versions start again when Redis restarts empty.
         """
         current = self._known.get(state.key)
         if current is None or state.version > current.version or state.set_at > current.set_at:
             self._known[state.key] = state
+            return True
+        return False
 
     def close(self) -> None:
         self._stopping.set()

@@ -177,3 +177,34 @@ def test_api_through_an_outage(server, settings, context):
         again = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "call-2"})
         assert again.status_code == 409
         assert "call-1" in again.json()["error"]["message"]
+
+
+def test_subscribers_catch_up_after_outage(server, units):
+    import asyncio
+
+    desk_a = RedisStore(URL, namespace="northern-alps", stale_after=timedelta(hours=12), units=units, retry_interval_s=1.0)
+    desk_b = None
+
+    async def scenario():
+        nonlocal desk_b
+        subscription = desk_a.subscribe()
+        await asyncio.to_thread(_wait_snapshot, desk_a, lambda snapshot: desk_a.mirror_synced)
+        server.stop()
+        await asyncio.to_thread(_wait_snapshot, desk_a, lambda snapshot: not snapshot.reachable)
+        server.start()
+        # Desk B writes while desk A's listener may still be waiting to reconnect: desk A
+        # then finds the change in its full read and sends it to its subscribers.
+        desk_b = _store(units)
+        await asyncio.to_thread(desk_b.claim, SMUR, "annecy-change", "call-9", "desk-b")
+        received = await subscription.get(10)
+        subscription.close()
+        return received
+
+    try:
+        received = asyncio.run(scenario())
+        assert received is not None
+        assert (received.unit_id, received.call_id) == ("annecy-change", "call-9")
+    finally:
+        desk_a.close()
+        if desk_b is not None:
+            desk_b.close()
