@@ -293,12 +293,28 @@ def _recommend(args: argparse.Namespace, settings: Settings, lang: str) -> int:
         places=context.places,
         landable=not args.not_landable,
     )
-    answer = recommend(context, call)
+    answer = recommend(context, call, resources=_shared_resources(settings, context.region))
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
         print(render_text(answer, lang))
     return 0
+
+
+def _shared_resources(settings: Settings, region):  # noqa: ANN001, ANN202
+    """Return the live resource states every desk shares (Redis), or None without RESURCOR_REDIS_URL.
+
+    A command's in-memory store would be empty, because it is not the running service's.
+    """
+    if not settings.redis_url:
+        return None
+    from dispatch.resources.factory import open_store
+
+    store = open_store(settings, region)
+    try:
+        return store.snapshot()
+    finally:
+        store.close()
 
 
 def parse_point(text: str, field: str) -> tuple[float, float]:

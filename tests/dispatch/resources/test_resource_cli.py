@@ -70,3 +70,14 @@ def test_memory_store_points_to_url(monkeypatch, capsys):
     captured = capsys.readouterr()
     assert "--url http://127.0.0.1:8000" in captured.err
     assert json.loads(captured.out)["store"]["name"] == "memory"
+
+
+def test_recommend_reads_shared_states(shared, settings, capsys, monkeypatch):
+    monkeypatch.setenv("RESURCOR_CACHE_DIR", str(settings.cache_dir))
+    assert main(["resources", "set", "cath_lab", "annecy-change", "closed", "--until", "2099-01-01T08:00+01:00"]) == 0
+    capsys.readouterr()
+    call = ["--commune", "chamonix", "--onset", "2026-12-05T11:00+01:00", "--at", "2026-12-05T12:00+01:00", "--json"]
+    assert main(["recommend", *call]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["destination"]["id"] != "annecy-change"
+    assert answer["resources"]["store"] == "redis"
