@@ -14,6 +14,7 @@ and the change was not recorded.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,23 +222,30 @@ class EventStreams:
     """
 
     def __init__(self) -> None:
+        # The server's stop signal may come from another thread than the event loop's.
+        self._lock = threading.Lock()
         self._open: set[Subscription] = set()
         self.closing = False
 
     def open(self, store: ResourceStore) -> Subscription:
         subscription = store.subscribe()
-        self._open.add(subscription)
-        if self.closing:
+        with self._lock:
+            self._open.add(subscription)
+            closing = self.closing
+        if closing:
             subscription.end()
         return subscription
 
     def done(self, subscription: Subscription) -> None:
-        self._open.discard(subscription)
+        with self._lock:
+            self._open.discard(subscription)
         subscription.close()
 
     def end_all(self) -> None:
-        self.closing = True
-        for subscription in list(self._open):
+        with self._lock:
+            self.closing = True
+            subscriptions = list(self._open)
+        for subscription in subscriptions:
             subscription.end()
 
 

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     redis_timeout_s: float = Field(default=1.0, gt=0, le=30, description="seconds before a Redis command or connection attempt counts as failed")
     redis_retry_interval_s: float = Field(default=1.0, gt=0, le=60, description="seconds between attempts to reach Redis while it is down")
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:6379/0, rediss://... or unix://...")
+        return value or None
+
     @field_validator("data_dir", "region_dir", "cache_dir", "tokens_file")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:

@@ -149,6 +149,7 @@ class ResourceStore(Protocol):
 
     name: str
     stale_after: timedelta
+    units: UnitCatalogue | None
 
     def snapshot(self) -> ResourceSnapshot:
         """Return every unit's state; never raises: an unreachable store gives its last known

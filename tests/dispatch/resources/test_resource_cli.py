@@ -81,3 +81,9 @@ def test_recommend_reads_shared_states(shared, settings, capsys, monkeypatch):
     answer = json.loads(capsys.readouterr().out)
     assert answer["destination"]["id"] != "annecy-change"
     assert answer["resources"]["store"] == "redis"
+
+
+def test_invalid_redis_url_is_named(monkeypatch, capsys):
+    monkeypatch.setenv("RESURCOR_REDIS_URL", "http://127.0.0.1:6379")
+    assert main(["resources", "list"]) == 2
+    assert "RESURCOR_REDIS_URL" in capsys.readouterr().err
