@@ -10,7 +10,7 @@ Layout under ``resurcor:<namespace>`` (the region id, so two regions can share a
 - ``:changes``: the pub/sub channel on which every change is published.
 
 A claim reads the unit under WATCH, decides with the rules shared with the in-memory
-store, and writes in MULTI/EXEC: when two desks claim the same unit at once, Redis
+store, and writes in MULTI/EXEC. When two desks claim the same unit at once, Redis
 aborts the second transaction, which re-reads and finds the unit claimed.
 
 A listener thread keeps a mirror of every state from the changes channel, so a snapshot
@@ -54,7 +54,8 @@ RESYNC_S = 30.0
 LISTEN_POLL_S = 0.2
 
 # WATCH/MULTI attempts on one unit before giving up. Each retry means that another desk
-# changed the unit in between, so a few attempts suffice even with every desk at once.
+# changed the unit in between, so only a burst of changes to one unit reaches this bound;
+# the caller then gets StoreUnavailable and retries.
 MAX_TRANSACTION_ATTEMPTS = 50
 
 
