@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -37,7 +37,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from geodata.errors import InputError
+from geodata.errors import InputError, ResurcorError
 from dispatch.resources.events import Subscribers, Subscription, iterate
 from dispatch.resources.memory import utc_now
 from dispatch.resources.model import ResourceKind, ResourceSnapshot, ResourceState
@@ -118,7 +118,7 @@ class RedisStore:
         self._synced = False
         self._ever_synced = False
         self._down_since: datetime | None = None
-        self._last_attempt: datetime | None = None
+        self._last_attempt_s: float | None = None
         self._last_error: str | None = None
 
         self._subscribers = Subscribers()
@@ -233,11 +233,13 @@ class RedisStore:
 
     def _run(self, operation: Callable[[redis.Redis], T]) -> T:
         """Run ``operation`` on Redis; raise StoreUnavailable, and note since when, if Redis fails."""
-        now = self._clock()
+        # The pause between attempts runs on the monotonic clock, not on the store's clock,
+        # which tests may hold still.
+        now_s = time.monotonic()
         with self._lock:
-            waiting = self._down_since is not None and self._last_attempt is not None and (now - self._last_attempt).total_seconds() < self.retry_interval_s
+            waiting = self._down_since is not None and self._last_attempt_s is not None and now_s - self._last_attempt_s < self.retry_interval_s
             if not waiting:
-                self._last_attempt = now
+                self._last_attempt_s = now_s
         if waiting:
             raise self._unavailable()
         try:
@@ -250,11 +252,17 @@ class RedisStore:
             logger.error("Redis %s: command failed: %s", self.address, err)
             self._mark_down(err)
             raise self._unavailable() from err
+        except ResurcorError:
+            # Redis answered, and the rules rejected the change (a claim conflict).
+            self._mark_up()
+            raise
         self._mark_up()
         return result
 
     def _unavailable(self) -> StoreUnavailable:
-        since = self._down_since.isoformat(timespec="seconds") if self._down_since else "?"
+        since = "?"
+        if self._down_since is not None:
+            since = self._down_since.astimezone(self._timezone or UTC).isoformat(timespec="seconds")
         return StoreUnavailable(
             "store_unavailable",
             f"Redis at {self.address} is unreachable since {since}: the change was NOT recorded; retry, or pass it by radio",
@@ -324,7 +332,7 @@ class RedisStore:
                 "units_set": len(self._known),
             }
             if down_since is not None:
-                report["since"] = down_since.isoformat(timespec="seconds")
+                report["since"] = down_since.astimezone(self._timezone or UTC).isoformat(timespec="seconds")
                 report["error"] = self._last_error
         return report
 
