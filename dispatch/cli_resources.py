@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geodata.errors import InputError, ResurcorError
-from dispatch.i18n import error_text, translate
+from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.resources.model import ResourceKind, ResourceState
 from dispatch.resources.units import list_units, parse_kind, parse_until, state_view
 from dispatch.settings import Settings
@@ -68,6 +68,7 @@ def add_parser(kit) -> None:  # noqa: ANN001
         parser.add_argument("--url", help=kit.help("resources_url"))
         parser.add_argument("--token", help=kit.help("resources_token"))
         parser.add_argument("--json", action="store_true", help=kit.help("json"))
+        parser.add_argument("--lang", choices=LANGUAGES, help=kit.help("lang"))
 
 
 # Fields that are positional arguments here: their errors must not read "--unit_id".

@@ -53,6 +53,8 @@ def test_list_table_in_french(shared, capsys):
 def test_list_in_english(shared, capsys):
     assert main(["--lang", "en", "resources", "list"]) == 0
     assert capsys.readouterr().out.splitlines()[0].split()[:3] == ["kind", "unit", "state"]
+    assert main(["resources", "list", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split()[:3] == ["kind", "unit", "state"]
 
 
 def test_bad_input_names_the_fix(shared, capsys):
