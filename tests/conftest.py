@@ -51,6 +51,7 @@ def context(settings: Settings):
 # Real services. On a developer's machine without them, their tests are skipped with the
 # reason printed in the summary (-ra); under CI=true a missing service fails the run.
 REDIS_TEST_URL = os.environ.get("RESURCOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("RESURCOR_TEST_CHROMIUM", "/usr/bin/chromium")
 POSTGRES_TEST_URL = os.environ.get("RESURCOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -89,6 +90,17 @@ def _postgres_reason(url: str) -> str | None:
     return None
 
 
+def _chromium_reason(path: str) -> str | None:
+    """Return why the browser tests cannot drive chromium at ``path``, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as err:
+        return f"the playwright package is not installed: {err}"
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return "no chromium executable there; install it with 'apt-get install -y chromium' or set RESURCOR_TEST_CHROMIUM"
+    return None
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The URL of a Redis database reserved for tests; tests flush it before use."""
@@ -105,3 +117,12 @@ def postgres_url() -> str:
     if reason:
         missing_service("PostgreSQL", POSTGRES_TEST_URL, reason)
     return POSTGRES_TEST_URL
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """The system's chromium, which the browser tests drive through Playwright."""
+    reason = _chromium_reason(CHROMIUM)
+    if reason:
+        missing_service("chromium", CHROMIUM, reason)
+    return CHROMIUM
