@@ -27,7 +27,7 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 LANG_COOKIE = "resurcor_lang"
 
 # Catalogue sections the pages show: their own texts and the answer's labels.
-_PAGE_TEXT_PREFIXES = ("web.", "strategy.", "transport.", "chain.")
+_PAGE_TEXT_PREFIXES = ("web.", "strategy.", "transport.", "chain.", "timeline.", "state.", "label.air")
 
 COMPLETION_MAX = 20
 

@@ -156,8 +156,28 @@ def test_map_draws_region_and_answer(desk):
     expect(desk.locator("#map .site-icon").first).to_be_attached(timeout=ANSWER_TIMEOUT_MS)
     assert desk.locator("#map .site-icon").count() >= 10
 
+    desk.locator("#commune").fill("Grenoble")
+    desk.locator("#commune").press("Enter")
+    desk.locator("#commune").press("Enter")
+    expect(desk.locator("#strategy")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    assert int(desk.locator("#map").get_attribute("data-route-points")) >= 2
+
     desk.locator("#map").click(position={"x": 200, "y": 150})
     assert re.fullmatch(r"-?\d+\.\d{5}, -?\d+\.\d{5}", desk.locator("#coords").input_value())
+
+
+def test_map_draws_flight_line(desk, web_url):
+    """A daytime call from Chamonix goes by air: base, patient and cath lab are drawn."""
+    desk.goto("/")
+    expect(desk.locator("#map .site-icon").first).to_be_attached(timeout=ANSWER_TIMEOUT_MS)
+    answer = desk.request.post(
+        f"{web_url}/api/v1/recommendations", data={"commune": "Chamonix", "onset": "2026-07-14T10:00+02:00", "at": "2026-07-14T11:00+02:00"}
+    ).json()
+    assert answer["transport"] == "helicopter", answer["air"]["reason"]
+
+    desk.evaluate("(answer) => window.regulatorMap.showAnswer(answer)", answer)
+    assert desk.locator("#map").get_attribute("data-flight-points") == "3"
+    assert desk.locator("#map").get_attribute("data-route-points") == "0"
 
 
 def test_resource_panel_states(desk, web_url):

@@ -3,7 +3,12 @@
 
 const RAnswer = (() => {
   const el = (...args) => R.element(...args);
-  const CHAIN_ORDER = ["dispatch", "smur_to_patient", "fmc_to_diagnosis", "diagnosis_to_bolus", "on_scene", "transport", "door_to_wire"];
+
+  function transportText(plan) {
+    const transport = R.t(`transport.${plan.transport}`);
+    if (plan.helicopter) return R.t("web.answer.helicopter", { transport, base: plan.helicopter.base_name });
+    return transport;
+  }
 
   function strategyBlock(answer) {
     return el("div", { class: `strategy strategy-${answer.strategy}`, id: "strategy", text: answer.strategy_text });
@@ -42,7 +47,8 @@ const RAnswer = (() => {
   }
 
   function chainBar(chain) {
-    const names = CHAIN_ORDER.filter((name) => name in chain).concat(Object.keys(chain).filter((name) => !CHAIN_ORDER.includes(name)));
+    // The service lists the intervals in chain order, road or air.
+    const names = Object.keys(chain);
     const total = names.reduce((sum, name) => sum + chain[name], 0) || 1;
     const bar = el("div", { class: "chain-bar" });
     const legend = el("ol", { class: "chain-legend" });
@@ -59,7 +65,7 @@ const RAnswer = (() => {
   function timeline(answer) {
     const list = el("ol", { class: "timeline" });
     for (const [name, iso] of Object.entries(answer.timeline || {})) {
-      list.append(el("li", {}, el("strong", { text: R.clockTime(iso) }), ` ${R.t(`web.timeline.${name}`)}`));
+      list.append(el("li", {}, el("strong", { text: R.clockTime(iso) }), ` ${R.t(`timeline.${name}`)}`));
     }
     return list;
   }
@@ -82,7 +88,7 @@ const RAnswer = (() => {
           "tr",
           { class: chosen ? "chosen" : null },
           el("td", { text: plan.destination.name }),
-          el("td", { text: R.t(`transport.${plan.transport}`) }),
+          el("td", { text: transportText(plan) }),
           el("td", { class: "number", text: `${plan.diagnosis_to_wire_min} min` }),
           el("td", { class: "number", text: `${plan.transport_min} min` }),
           el("td", { class: "number", text: R.number(plan.transport_km) }),
@@ -110,8 +116,9 @@ const RAnswer = (() => {
     const destination = answer.destination ? answer.destination.name : R.t("web.answer.no_destination");
     const rows = [
       ["web.answer.destination", destination, "destination"],
-      ["web.answer.transport", answer.transport ? R.t(`transport.${answer.transport}`) : "–", "transport"],
+      ["web.answer.transport", answer.transport ? transportText(answer) : "–", "transport"],
     ];
+    if (answer.air && answer.air.reason) rows.push(["label.air", answer.air.reason, "air"]);
     if (answer.smur) {
       rows.push([
         "web.answer.smur",
@@ -139,5 +146,5 @@ const RAnswer = (() => {
     return el("section", { class: "answer-part" }, el("h3", { text: R.t(titleKey) }), ...children);
   }
 
-  return { strategyBlock, delayText, delayGauge, chainBar, timeline, alternativesTable, rulesList, warningsList, facts, patientLine, section };
+  return { transportText, strategyBlock, delayText, delayGauge, chainBar, timeline, alternativesTable, rulesList, warningsList, facts, patientLine, section };
 })();

@@ -64,26 +64,33 @@ const R = (() => {
     sessionStorage.removeItem(TOKEN_KEY);
   }
 
-  // Show the token dialog and resolve once a token was typed.
+  // Show the token dialog and resolve once a token was typed. Calls made while the
+  // dialog is open share its promise, so one token serves every waiting request.
+  let tokenPrompt = null;
+
   function askToken(message) {
     const dialog = document.getElementById("token-dialog");
     const input = document.getElementById("token-input");
     const error = document.getElementById("token-error");
-    error.textContent = message || "";
+    if (message) error.textContent = message;
+    if (tokenPrompt) return tokenPrompt;
+
     input.value = "";
-    return new Promise((resolve) => {
-      const form = dialog.querySelector("form");
-      form.onsubmit = (event) => {
+    tokenPrompt = new Promise((resolve) => {
+      dialog.querySelector("form").onsubmit = (event) => {
         event.preventDefault();
         const value = input.value.trim();
         if (!value) return;
         sessionStorage.setItem(TOKEN_KEY, value);
+        error.textContent = "";
+        tokenPrompt = null;
         dialog.close();
         resolve(value);
       };
-      if (!dialog.open) dialog.showModal();
-      input.focus();
     });
+    if (!dialog.open) dialog.showModal();
+    input.focus();
+    return tokenPrompt;
   }
 
   async function headers(extra = {}) {

@@ -27,15 +27,9 @@ const RMap = (() => {
     return lines.join(" · ");
   }
 
-  // Return the [lat, lon] points, in Leaflet's order, of a line that the answer gives as
-  // a GeoJSON geometry or feature ([lon, lat]), or as a list of [lat, lon] pairs.
+  // Return the [lat, lon] points, in Leaflet's order, of an answer's [lon, lat] line.
   function linePoints(line) {
-    if (!line) return null;
-    if (line.geometry) return linePoints(line.geometry);
-    if (line.type === "LineString") return line.coordinates.map(([lon, lat]) => [lat, lon]);
-    if (Array.isArray(line)) return line;
-    if (Array.isArray(line.coordinates)) return linePoints({ type: "LineString", coordinates: line.coordinates });
-    return null;
+    return Array.isArray(line) && line.length > 1 ? line.map(([lon, lat]) => [lat, lon]) : null;
   }
 
   function create(container, { onClick } = {}) {
@@ -95,13 +89,17 @@ const RMap = (() => {
       setPatient(...patientAt);
       const bounds = L.latLngBounds([patientAt]);
 
-      const route = linePoints(answer.route);
-      if (route && route.length > 1) {
+      const geometry = answer.geometry || {};
+      const route = linePoints(geometry.road);
+      const flight = linePoints(geometry.flight);
+      // The number of points drawn, for tests: the canvas renderer leaves no element per line.
+      container.dataset.routePoints = route ? route.length : 0;
+      container.dataset.flightPoints = flight ? flight.length : 0;
+      if (route) {
         L.polyline(route, { color: "#1f618d", weight: 5, opacity: 0.85 }).bindTooltip(R.t("web.map.route")).addTo(answerLayer);
         bounds.extend(route);
       }
-      const flight = linePoints(answer.flight);
-      if (flight && flight.length > 1) {
+      if (flight) {
         L.polyline(flight, { color: "#7d3c98", weight: 3, dashArray: "8 6" }).bindTooltip(R.t("web.map.flight")).addTo(answerLayer);
         bounds.extend(flight);
       }

@@ -17,6 +17,9 @@ document.addEventListener("DOMContentLoaded", () => {
     },
   });
 
+  // The console and the tests reach the map through this name.
+  window.regulatorMap = regionMap;
+
   const completion = R.attachCompletion(communeInput, document.getElementById("commune-list"), (item) => {
     coordsInput.value = "";
     R.setFieldError("coords", "");
@@ -57,6 +60,8 @@ document.addEventListener("DOMContentLoaded", () => {
     );
     answerBox.dataset.strategy = answer.strategy;
     if (regionMap) regionMap.showAnswer(answer);
+    // On a narrow screen the panels stack and the answer sits below the form.
+    if (window.matchMedia("(max-width: 1000px)").matches) answerBox.scrollIntoView({ block: "start" });
   }
 
   R.handleCalls(form, completion, render);

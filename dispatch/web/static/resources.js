@@ -20,7 +20,10 @@ const RResources = (() => {
       return `${unit.kind}/${unit.unit_id}`;
     }
 
+    let lastStatus = [null, {}, false];
+
     function setStatus(textKey, params, failed = false) {
+      lastStatus = [textKey, params, failed];
       status.textContent = textKey ? R.t(textKey, params) : "";
       status.classList.toggle("failed", failed);
     }
@@ -38,7 +41,7 @@ const RResources = (() => {
 
       const select = R.element("select", { "aria-label": R.t("web.resources.change", { name: unit.name }) });
       for (const choice of states[unit.kind] || []) {
-        select.append(R.element("option", { value: choice, selected: choice === unit.state ? "selected" : null, text: R.t(`web.state.${choice}`) }));
+        select.append(R.element("option", { value: choice, selected: choice === unit.state ? "selected" : null, text: R.t(`state.${choice}`) }));
       }
       const apply = R.element("button", { type: "button", class: "small", text: R.t("web.resources.apply") });
       apply.addEventListener("click", () => change(unit, select.value));
@@ -47,7 +50,7 @@ const RResources = (() => {
         "li",
         { class: `unit state-${state}`, "data-unit": key(unit) },
         R.element("span", { class: "unit-name", text: unit.name }),
-        R.element("span", { class: "unit-state", text: R.t(`web.state.${state}`) }),
+        R.element("span", { class: "unit-state", text: R.t(`state.${state}`) }),
         R.element("span", { class: "unit-age", text: details.join(" · ") }),
         R.element("span", { class: "unit-change" }, select, apply),
       );
@@ -87,7 +90,7 @@ const RResources = (() => {
         return;
       }
       if (result.data && result.data.unit_id) upsert(result.data);
-      setStatus("web.resources.saved", { name: unit.name, state: R.t(`web.state.${state}`) });
+      setStatus("web.resources.saved", { name: unit.name, state: R.t(`state.${state}`) });
       render();
     }
 
@@ -169,7 +172,10 @@ const RResources = (() => {
     });
     // Ages grow between events.
     setInterval(() => units.size && !list.contains(document.activeElement) && render(), 15000);
-    R.onLang(render);
+    R.onLang(() => {
+      setStatus(...lastStatus);
+      if (units.size) render();
+    });
     return { reload: load };
   }
 

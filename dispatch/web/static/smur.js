@@ -46,7 +46,7 @@ document.addEventListener("DOMContentLoaded", () => {
           { class: chosen ? "card chosen" : "card" },
           R.element("strong", { text: plan.destination.name }),
           R.element("span", {
-            text: `${R.t("web.column.d2w")} ${plan.diagnosis_to_wire_min} min · ${R.t("web.column.transport_min")} ${plan.transport_min} min · ${R.number(plan.transport_km)} km · ${R.t(`transport.${plan.transport}`)}`,
+            text: `${R.t("web.column.d2w")} ${plan.diagnosis_to_wire_min} min · ${R.t("web.column.transport_min")} ${plan.transport_min} min · ${R.number(plan.transport_km)} km · ${RAnswer.transportText(plan)}`,
           }),
         ),
       );
