@@ -66,6 +66,29 @@ def test_keyboard_shortcuts_set_onset_and_age(desk):
     assert 70 <= symptom_min <= 180
 
 
+@pytest.mark.parametrize("field", ["onset", "shock", "contraindication"])
+def test_enter_submits_from_any_field(desk, field):
+    desk.goto("/")
+    desk.keyboard.type("Grenoble")
+    desk.keyboard.press("Enter")
+    expect(desk.locator("#commune")).to_have_value("Grenoble (38)")
+
+    desk.locator(f"[name={field}]").first.focus()
+    desk.keyboard.press("Enter")
+    expect(desk.locator("#answer-destination")).not_to_be_empty(timeout=ANSWER_TIMEOUT_MS)
+
+
+def test_page_works_without_map_library(desk):
+    desk.route("**/static/leaflet/**", lambda route: route.abort())
+    desk.goto("/")
+    expect(desk.locator("#map")).to_contain_text("Carte indisponible")
+
+    desk.keyboard.type("Chamonix")
+    desk.keyboard.press("Enter")
+    desk.keyboard.press("Enter")
+    expect(desk.locator("#answer-destination")).not_to_be_empty(timeout=ANSWER_TIMEOUT_MS)
+
+
 def test_tab_order_follows_the_form(desk):
     desk.goto("/")
     order = []

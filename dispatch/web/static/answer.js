@@ -54,10 +54,10 @@ const RAnswer = (() => {
     const legend = el("ol", { class: "chain-legend" });
     names.forEach((name, index) => {
       const label = R.t(`chain.${name}`);
-      const segment = el("span", { class: `chain-segment chain-${index % 7}`, title: `${label} – ${chain[name]} min`, text: chain[name] >= total * 0.06 ? String(chain[name]) : "" });
+      const segment = el("span", { class: `chain-segment chain-${index % 10}`, title: `${label} – ${chain[name]} min`, text: chain[name] >= total * 0.06 ? String(chain[name]) : "" });
       segment.style.flexGrow = String(Math.max(chain[name], 0.5));
       bar.append(segment);
-      legend.append(el("li", { class: `chain-${index % 7}` }, el("span", { class: "swatch" }), `${label} – ${chain[name]} min`));
+      legend.append(el("li", { class: `chain-${index % 10}` }, el("span", { class: "swatch" }), `${label} – ${chain[name]} min`));
     });
     return [bar, legend];
   }

@@ -459,6 +459,16 @@ const R = (() => {
       const body = buildRequest(form, completion);
       if (body) send(body);
     });
+    // Browsers submit on Enter from text fields only; the radios, checkboxes and the
+    // select submit too, so Enter works from every field of the form.
+    form.addEventListener("keydown", (event) => {
+      const target = event.target;
+      if (event.key !== "Enter" || event.altKey || event.ctrlKey) return;
+      if (target.type === "radio" || target.type === "checkbox" || target.tagName === "SELECT") {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
     langListeners.push(() => lastBody && send(lastBody));
   }
 

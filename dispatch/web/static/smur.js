@@ -16,8 +16,11 @@ document.addEventListener("DOMContentLoaded", () => {
     if (coordsInput.value.trim()) completion.clear();
   });
 
+  // NOTE: browsers give the position only to secure pages (https, or 127.0.0.1). A phone
+  // reaching the service over plain http on the SAMU network gets "unsupported" and types
+  // the coordinates instead, until the service is put behind TLS.
   document.getElementById("geolocate").addEventListener("click", () => {
-    if (!navigator.geolocation) {
+    if (!navigator.geolocation || !window.isSecureContext) {
       geoStatus.textContent = R.t("web.geolocate.unsupported");
       return;
     }
