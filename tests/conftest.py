@@ -55,12 +55,16 @@ CHROMIUM = os.environ.get("RESURCOR_TEST_CHROMIUM", "/usr/bin/chromium")
 POSTGRES_TEST_URL = os.environ.get("RESURCOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def missing_service(name: str, url: str, reason: str) -> None:
-    """Skip the test, or fail it under CI, because ``name`` at ``url`` cannot be reached."""
-    message = f"{name} unreachable at {url} ({reason}); start it, or set the test URL variable"
+def skip_or_fail(message: str) -> None:
+    """Skip the test with ``message``, or fail it under CI, where every part must be present."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"{message}. CI requires it.", pytrace=False)
     pytest.skip(message)
+
+
+def missing_service(name: str, url: str, reason: str) -> None:
+    """Skip the test, or fail it under CI, because ``name`` at ``url`` cannot be reached."""
+    skip_or_fail(f"{name} unreachable at {url} ({reason}); start it, or set the test URL variable")
 
 
 def _redis_reason(url: str) -> str | None:
@@ -90,14 +94,14 @@ def _postgres_reason(url: str) -> str | None:
     return None
 
 
-def _chromium_reason(path: str) -> str | None:
+def _chromium_missing(path: str) -> str | None:
     """Return why the browser tests cannot drive chromium at ``path``, or None when they can."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError as err:
-        return f"the playwright package is not installed: {err}"
+        return f"browser tests need the playwright package, which is not installed: {err}"
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        return "no chromium executable there; install it with 'apt-get install -y chromium' or set RESURCOR_TEST_CHROMIUM"
+        return f"chromium not found at {path}: install it with 'apt-get install -y chromium' or set RESURCOR_TEST_CHROMIUM"
     return None
 
 
@@ -122,7 +126,16 @@ def postgres_url() -> str:
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     """The system's chromium, which the browser tests drive through Playwright."""
-    reason = _chromium_reason(CHROMIUM)
-    if reason:
-        missing_service("chromium", CHROMIUM, reason)
+    message = _chromium_missing(CHROMIUM)
+    if message:
+        skip_or_fail(message)
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def map_library() -> None:
+    """Leaflet's files, which 'make setup' installs from npm for the pages' map."""
+    from dispatch.web.assets import LEAFLET_DIR, leaflet_dir
+
+    if leaflet_dir() is None:
+        skip_or_fail(f"Leaflet not found in {LEAFLET_DIR}: run 'make setup', which installs it with npm")

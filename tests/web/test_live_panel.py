@@ -20,7 +20,7 @@ from dispatch.api import create_app
 from dispatch.auth import Role, add_token
 
 LIVE_PANEL_PORT = 8132
-WAIT_MS = 5000
+WAIT_MS = 10000
 
 
 def _unit(kind: str, unit_id: str, name: str, state: str) -> dict:
@@ -126,6 +126,7 @@ def _open_with_token(page, token: str) -> None:
     page.reload()
 
 
+@pytest.mark.usefixtures("map_library")
 def test_token_asked_once_per_tab(secured_desk, secured_web):
     _, token, _ = secured_web
     secured_desk.goto("/")

@@ -95,6 +95,7 @@ def test_page_endpoints_need_token_when_configured(secured):
     assert client.get("/api/v1/map/layers", headers=authorised).status_code == 200
 
 
+@pytest.mark.usefixtures("map_library")
 def test_pages_in_french_then_english(client):
     french = client.get("/")
     assert french.status_code == 200
@@ -117,6 +118,7 @@ def test_page_without_map_library(client, monkeypatch):
     assert "Commune ou station" in page.text
 
 
+@pytest.mark.usefixtures("map_library")
 def test_static_files_stay_in_their_folder(client):
     assert client.get("/static/web/common.js").status_code == 200
     assert client.get("/static/leaflet/leaflet.css").status_code == 200

@@ -134,10 +134,17 @@ const RAnswer = (() => {
 
   function patientLine(answer) {
     const patient = answer.patient;
-    const where = [patient.place, patient.commune && patient.commune.name].filter(Boolean).join(" · ");
+    const names = [patient.place, patient.commune && patient.commune.name].filter(Boolean);
+    const where = [...new Set(names)].join(" · ");
     const lines = [R.t("web.answer.patient", { lat: patient.lat.toFixed(5), lon: patient.lon.toFixed(5), where })];
     if (patient.symptom_min_at_diagnosis !== null && patient.symptom_min_at_diagnosis !== undefined) {
       lines.push(R.t("web.answer.symptoms", { minutes: patient.symptom_min_at_diagnosis }));
+    }
+    if (patient.age_years !== null && patient.age_years !== undefined) lines.push(R.t("web.answer.age", { years: patient.age_years }));
+    if (patient.cardiogenic_shock) lines.push(R.t("web.label.shock"));
+    if (patient.resuscitated_arrest) lines.push(R.t("web.label.arrest"));
+    if (patient.contraindication && patient.contraindication !== "none") {
+      lines.push(R.t("web.answer.contraindication", { kind: R.t(`web.contraindication.${patient.contraindication}`) }));
     }
     return lines.join(" · ");
   }
