@@ -656,6 +656,9 @@ def _warnings(context: ServiceContext, call: CallInput, options: CallOptions, ch
         warnings.append(_warning("roads_closed", lang, count=options.scenario.closed_count))
     if smur is not None and not smur.base.site.smur_base.verified:
         warnings.append(_warning("unverified_smur", lang, name=smur.base.site.smur_base.name or smur.base.site.name))
+    if chosen is not None and chosen.air is not None and not chosen.air.base.site.heli_base.verified:
+        base = chosen.air.base
+        warnings.append(_warning("unverified_heli_base", lang, name=base.name, season=base.site.heli_base.season or "?"))
     if chosen is not None:
         lab = chosen.destination.site.cath_lab
         unverified = [name for name, fact in (("pci_24_7", lab.pci_24_7), ("door_to_wire_min", lab.door_to_wire_min)) if not fact.verified]

@@ -163,3 +163,9 @@ def test_lab_without_helipad_has_no_air_plan(context):
     air_labs = {p["destination"]["id"] for p in answer["alternatives"] if p["transport"] == "helicopter"}
     assert "grenoble-clinique-belledonne" not in air_labs
     assert "grenoble-clinique-belledonne" in answer["air"]["labs_without_helipad"]
+
+
+def test_unverified_heli_base_is_flagged(context):
+    answer = _answer(context, NOON)
+    assert answer["helicopter"]["base_id"] == "chamonix-dz-des-bois"
+    assert "unverified_heli_base" in _codes(answer)
