@@ -68,6 +68,11 @@ const R = (() => {
   // dialog is open share its promise, so one token serves every waiting request.
   let tokenPrompt = null;
 
+  // Escape would close the dialog and leave the waiting requests without a token.
+  document.addEventListener("DOMContentLoaded", () => {
+    document.getElementById("token-dialog").addEventListener("cancel", (event) => event.preventDefault());
+  });
+
   function askToken(message) {
     const dialog = document.getElementById("token-dialog");
     const input = document.getElementById("token-input");

@@ -41,7 +41,6 @@ const RMap = (() => {
 
     const map = L.map(container, { preferCanvas: true, zoomSnap: 0.25, keyboard: true });
     map.attributionControl.setPrefix(false);
-    const communes = L.layerGroup();
     const answerLayer = L.layerGroup().addTo(map);
     let patient = null;
 
@@ -62,13 +61,10 @@ const RMap = (() => {
             L.circleMarker(latlng, { radius: feature.properties.population > 10000 ? 3 : 1.5, color: "#566573", weight: 1, fillOpacity: 0.6 }).bindTooltip(
               `${feature.properties.name} (${feature.properties.departement})`,
             ),
-        }).addTo(communes);
+        }).addTo(map);
         L.geoJSON(data.sites, {
           pointToLayer: (feature, latlng) => L.marker(latlng, { icon: siteIcon(feature.properties.roles), keyboard: false, title: siteTitle(feature.properties) }),
         }).addTo(map);
-        const showCommunes = () => (map.getZoom() >= 9 ? communes.addTo(map) : communes.remove());
-        map.on("zoomend", showCommunes);
-        showCommunes();
       })
       .catch((error) => {
         container.append(R.element("p", { class: "map-error", role: "alert", text: R.t("web.map.layers_failed", { message: error.message }) }));
