@@ -24,6 +24,8 @@ ENGAGED = "engaged"
 
 # A call id is the call-taking software's reference (for example "2026-12-04-0412"),
 # never a name, birth date or phone number: the store keeps it and the log shows it.
+# NOTE: the pattern rejects spaces, so "Jean Dupont" fails, but "DupontJean" passes: the
+# check cannot tell a name from a reference, and the rule relies on the desks.
 _CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 
 
