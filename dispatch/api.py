@@ -254,11 +254,19 @@ class RecommendationFastPath:
 def create_app(settings: Settings, context: ServiceContext | None = None) -> RecommendationFastPath:
     """Return the application; ``context`` is loaded at start-up when not given."""
 
+    # Imported here: the resource endpoints use this module's error helpers.
+    from dispatch.api_resources import install_resources
+    from dispatch.resources.factory import open_store
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         if app.state.context is None:
             app.state.context = load_context(settings)
+        if app.state.store is None:
+            app.state.store = open_store(settings, app.state.context.region)
         yield
+        app.state.resource_streams.end_all()
+        app.state.store.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -272,6 +280,8 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     app.state.settings = settings
     app.state.context = context
     app.state.tokens = load_tokens(settings.tokens_file)
+    app.state.store = None
+    install_resources(app)
     app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
     app.include_router(web_router)
 
@@ -351,10 +361,13 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     def health(request: Request) -> JSONBytes:
         context: ServiceContext = request.app.state.context
         network = context.network
+        resources = request.app.state.store.health()
+        # An unreachable Redis still leaves a working service: answers carry unknown states.
+        status = "ok" if resources["reachable"] else "degraded"
         return JSONBytes(
             {
-                "status": "ok",
-                "message": translate("label.health_ok", _request_lang(request)),
+                "status": status,
+                "message": translate("label.health_ok" if status == "ok" else "label.health_degraded", _request_lang(request)),
                 "region": context.region.id,
                 "network": {
                     "source": network.source.kind,
@@ -368,6 +381,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
                 "profile": context.profile.name,
                 "sites_version": context.region.sites.version,
                 "started_at": context.loaded_at.isoformat(),
+                "resources": resources,
             }
         )
 

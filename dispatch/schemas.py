@@ -228,10 +228,11 @@ class ErrorBody(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(description="degraded: the shared resource store is unreachable and unit states read unknown")
     message: str
     region: str
     network: dict[str, str | int | bool]
     profile: str
     sites_version: str
     started_at: str
+    resources: dict[str, str | int | bool | None] = Field(description="the resource store: name, reachable, since when it is not")

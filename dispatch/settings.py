@@ -38,6 +38,28 @@ class Settings(BaseSettings):
     access_log: bool = Field(default=False, description="log one line per HTTP request (off by default: about 20% of throughput, measured with wrk)")
     tokens_file: Path | None = Field(default=None, description="YAML file of {name, role, sha256} tokens; none: single desk on the loopback only")
     network_max_age_days: int = Field(default=120, ge=1, description="age past which answers warn that the network data is old")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL of the live resource store shared by every desk and worker (redis://host:6379/0); none: an in-memory store for a single desk",
+    )
+    resource_stale_after_min: int = Field(
+        default=720,
+        ge=1,
+        le=7 * 24 * 60,
+        description=(
+            "minutes after which a unit's state reads unknown. Default 720 (12 h), the shorter of the usual SMUR duty shifts"
+            " (12 h or 24 h): a state nobody confirmed during a whole shift was set by an earlier crew and cannot be trusted"
+        ),
+    )
+    redis_timeout_s: float = Field(default=1.0, gt=0, le=30, description="seconds before a Redis command or connection attempt counts as failed")
+    redis_retry_interval_s: float = Field(default=1.0, gt=0, le=60, description="seconds between attempts to reach Redis while it is down")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:6379/0, rediss://... or unix://...")
+        return value or None
 
     @field_validator("data_dir", "region_dir", "cache_dir", "tokens_file")
     @classmethod
