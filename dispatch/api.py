@@ -28,6 +28,7 @@ from dispatch.auth import AuthError, Permission, Principal, TokenRegistry, load_
 from dispatch.calls import parse_call
 from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.recommend import recommend
+from dispatch.registry.recorder import record_answer
 from dispatch.schemas import ErrorBody, Health, Recommendation, RecommendationRequest
 from dispatch.service import ServiceContext, load_context
 from dispatch.settings import Settings
@@ -166,7 +167,7 @@ def answer_recommendation(
             lang=lang,
             places=context.places,
         )
-        return 200, recommend(context, call)
+        return 200, record_answer(context, recommend(context, call))
     except InputError as err:
         return 422, {"error": {"code": err.code, "field": err.field, "message": error_text(err, lang)}}
     except ResurcorError as err:
@@ -238,12 +239,16 @@ class RecommendationFastPath:
 
 def create_app(settings: Settings, context: ServiceContext | None = None) -> RecommendationFastPath:
     """Return the application; ``context`` is loaded at start-up when not given."""
+    # Imported here because the registry's routes use this module's helpers.
+    from dispatch.api_registry import registry_lifespan, router as registry_router
+
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         if app.state.context is None:
             app.state.context = load_context(settings)
-        yield
+        async with registry_lifespan(app):
+            yield
 
     app = FastAPI(
         lifespan=lifespan,
@@ -257,6 +262,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     app.state.settings = settings
     app.state.context = context
     app.state.tokens = load_tokens(settings.tokens_file)
+    app.include_router(registry_router)
     app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
