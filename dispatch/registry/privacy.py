@@ -1,4 +1,4 @@
-"""What the registry keeps of a patient's position: coordinates rounded to a 100 m grid.
+"""Rounding of a patient's position to a 100 m grid, the only position the registry keeps.
 
 The grid is the region's projected CRS (metres), so the rounding is 100 m in every
 direction rather than a fraction of a degree that shrinks with latitude.
@@ -6,7 +6,6 @@ direction rather than a fraction of a degree that shrinks with latitude.
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 from typing import Any
 
@@ -32,9 +31,11 @@ def round_position(lat: float, lon: float, crs: str) -> tuple[float, float]:
 
 
 def scrub_answer(answer: dict[str, Any], crs: str) -> dict[str, Any]:
-    """Return a copy of a recommendation answer with the patient's position rounded to 100 m."""
-    scrubbed = copy.deepcopy(answer)
-    patient = scrubbed.get("patient") or {}
+    """Return a copy of a recommendation answer with the patient's position rounded to 100 m.
+
+    Only the patient block is copied: the rest of the answer is shared with the original.
+    """
+    patient = dict(answer.get("patient") or {})
     if patient.get("lat") is not None and patient.get("lon") is not None:
         patient["lat"], patient["lon"] = round_position(patient["lat"], patient["lon"], crs)
-    return scrubbed
+    return {**answer, "patient": patient}
