@@ -13,8 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy import Engine
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from dispatch.api import JSONBytes, _request_lang, require
 from dispatch.auth import Permission, Principal
@@ -65,12 +64,10 @@ async def registry_lifespan(app: FastAPI):  # noqa: ANN201
             engine.dispose()
 
 
-def _engine(request: Request) -> Engine:
-    engine = request.app.state.registry_engine
-    if engine is None:
-        error = request.app.state.registry_error or RegistryError("registry_unavailable", "the registry is not open")
-        raise error
-    return engine
+def _unavailable(request: Request) -> JSONBytes:
+    """Return the 503 error of a service whose registry could not be opened at start-up."""
+    error = request.app.state.registry_error or RegistryError("registry_unavailable", "the registry is not open")
+    return _error(503, error.code, error.field, error_text(error, _request_lang(request)))
 
 
 def _error(status: int, code: str, field: str | None, message: str, **extra: Any) -> JSONBytes:
@@ -78,10 +75,13 @@ def _error(status: int, code: str, field: str | None, message: str, **extra: Any
 
 
 @router.get("/registry", summary="The registry's report (HTML): indicators per year, département, season and destination", response_class=HTMLResponse)
-def registry_page(request: Request, year: int | None = None, _: Principal = Depends(require(Permission.READ_REGISTRY))) -> HTMLResponse:
+def registry_page(request: Request, year: int | None = None, _: Principal = Depends(require(Permission.READ_REGISTRY))) -> Response:
     from dispatch.registry.report import registry_report
 
-    page, _year = registry_report(_engine(request), request.app.state.context.region, year, _request_lang(request))
+    engine = request.app.state.registry_engine
+    if engine is None:
+        return _unavailable(request)
+    page, _year = registry_report(engine, request.app.state.context.region, year, _request_lang(request))
     return HTMLResponse(page)
 
 
@@ -92,7 +92,9 @@ def registry_indicators(
     lang = _request_lang(request)
     if by not in GROUPINGS:
         return _error(422, "field_invalid", "by", translate("error.type_choice", lang, field="by", value=by, choices=", ".join(GROUPINGS)))
-    engine = _engine(request)
+    engine = request.app.state.registry_engine
+    if engine is None:
+        return _unavailable(request)
     frame = load_frame(engine, request.app.state.context.region.timezone)
     if year is not None:
         frame = frame[frame["year"] == year]
@@ -124,7 +126,9 @@ def record_case(
     if body.get("recommendation_id") and recorder is not None:
         recorder.flush()
 
-    engine = _engine(request)
+    engine = request.app.state.registry_engine
+    if engine is None:
+        return _unavailable(request)
     check = case_check(engine, request.app.state.context.region)
     case, errors = check_case(body, 1, check)
     if case is None:

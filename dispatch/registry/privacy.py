@@ -33,9 +33,12 @@ def round_position(lat: float, lon: float, crs: str) -> tuple[float, float]:
 def scrub_answer(answer: dict[str, Any], crs: str) -> dict[str, Any]:
     """Return a copy of a recommendation answer with the patient's position rounded to 100 m.
 
+    The ``geometry`` block (the lines a map draws) is left out: the road route starts at
+    the road node nearest the patient and the flight line passes through the patient's
+    exact point. The network version and the rounded position are kept to redraw it.
     Only the patient block is copied: the rest of the answer is shared with the original.
     """
     patient = dict(answer.get("patient") or {})
     if patient.get("lat") is not None and patient.get("lon") is not None:
         patient["lat"], patient["lon"] = round_position(patient["lat"], patient["lon"], crs)
-    return {**answer, "patient": patient}
+    return {**{key: value for key, value in answer.items() if key != "geometry"}, "patient": patient}

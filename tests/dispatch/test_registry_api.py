@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,10 @@ def test_live_answer_recorded_whole(client):
     assert stored.network_version == answer["network"]["version"]
     assert stored.answer["alternatives"] == answer["alternatives"]
     assert stored.answer["rules"] == answer["rules"]
-    # The position is kept to 100 m only.
+    # The position is kept to 100 m only, and no map line passes through the exact point.
+    assert "geometry" not in stored.answer
+    assert str(CALL["lat"]) not in json.dumps(stored.answer)
+    assert str(CALL["lon"]) not in json.dumps(stored.answer)
     assert stored.answer["patient"]["lat"] != CALL["lat"]
     assert abs(stored.answer["patient"]["lat"] - CALL["lat"]) < 0.001
     assert abs(stored.answer["patient"]["lon"] - CALL["lon"]) < 0.001
@@ -146,3 +150,27 @@ def test_case_recording_for_desks_and_teams(tokens):
     assert client.post("/api/v1/registry/cases", json=body, headers=headers[Role.PLANNER]).status_code == 403
     assert client.post("/api/v1/registry/cases", json=body, headers=headers[Role.REGULATOR]).status_code == 201
     assert client.post("/api/v1/registry/cases", json={**body, "case_id": "R-2"}, headers=headers[Role.SMUR]).status_code == 201
+
+
+def test_service_answers_without_registry(settings, context, tmp_path, caplog):
+    unreachable = settings.model_copy(update={"state_dir": tmp_path, "database_url": "postgresql://postgres@127.0.0.1:1/none"})
+    with caplog.at_level("ERROR", logger="dispatch.api_registry"), TestClient(create_app(unreachable, context=context)) as client:
+        answer = client.post("/api/v1/recommendations", json=CALL)
+        page = client.get("/registry?lang=en")
+
+    assert answer.status_code == 200
+    assert "recommendation_id" not in answer.json()
+    assert page.status_code == 503
+    assert page.json()["error"]["code"] == "registry_unreachable"
+    assert page.json()["error"]["field"] == "RESURCOR_DATABASE_URL"
+    assert any("registry unavailable" in record.getMessage() for record in caplog.records)
+
+
+def test_recording_off_gives_no_id(settings, context, tmp_path):
+    quiet = settings.model_copy(update={"state_dir": tmp_path, "registry_record": False})
+    with TestClient(create_app(quiet, context=context)) as client:
+        answer = client.post("/api/v1/recommendations", json=CALL).json()
+        page = client.get("/registry")
+
+    assert "recommendation_id" not in answer
+    assert page.status_code == 200
