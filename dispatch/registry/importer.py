@@ -64,6 +64,7 @@ def case_check(engine: Engine, region: Region) -> CaseCheck:
         destinations=frozenset(site.id for site in region.sites.sites),
         existing_case_ids=existing,
         recommendation_state=recommendation_state,
+        contains=region.contains,
     )
 
 

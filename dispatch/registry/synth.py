@@ -128,13 +128,18 @@ def generate(region: Region, cases: int, seed: int, first_year: int = 2002, last
         predicted_arrival = (arrival - call).total_seconds() / 60 - rng.normal(5, 8)
         predicted_wire = (wire - diagnosis).total_seconds() / 60 - rng.normal(8, 10) if wire else None
 
+        # A point near the commune's, kept inside the region so that the import accepts it.
+        lat, lon = commune.lat + rng.normal(0, 0.005), commune.lon + rng.normal(0, 0.005)
+        if not region.contains(lon, lat):
+            lat, lon = commune.lat, commune.lon
+
         row = {
             "case_id": f"SYN-{year}-{index:05d}",
             "age_years": str(int(np.clip(rng.normal(63, 13), 25, 99))),
             "sex": "M" if rng.random() < 0.75 else "F",
             "commune_insee": commune.insee,
-            "lat": f"{commune.lat + rng.normal(0, 0.01):.5f}",
-            "lon": f"{commune.lon + rng.normal(0, 0.01):.5f}",
+            "lat": f"{lat:.5f}",
+            "lon": f"{lon:.5f}",
             "onset": _iso(onset, timezone),
             "call": _iso(call, timezone),
             "smur_departure": _iso(smur_departure, timezone),

@@ -65,6 +65,8 @@ class CaseCheck:
     # Returns whether a recommendation id is recorded and whether a case already links to it.
     recommendation_state: Callable[[str], tuple[bool, bool]] = lambda _id: (False, False)
     linked_in_batch: set[str] = field(default_factory=set)
+    # Returns whether (lon, lat) lies in the region; None accepts every point.
+    contains: Callable[[float, float], bool] | None = None
 
 
 @dataclass
@@ -207,6 +209,9 @@ def _position(raw: dict[str, Any], commune, check: CaseCheck, reject) -> tuple[f
         return None, None
     if not -180 <= lon <= 180:
         reject("lon", "longitude_range", value=lon_text)
+        return None, None
+    if check.contains is not None and not check.contains(lon, lat):
+        reject("lat", "position_outside_region", lat=lat_text, lon=lon_text)
         return None, None
     return round_position(lat, lon, check.crs)
 

@@ -54,6 +54,8 @@ BAD_ROWS = [
      "arterial_puncture": "2008-02-01T11:00+01:00", "wire_crossing": "2008-02-01T10:55+01:00"},
     # row 11: a recommendation id the registry does not hold
     {"case_id": "BAD-LINK", "commune_insee": "38185", "call": "2008-02-01T10:00+01:00", "recommendation_id": "no-such-id"},
+    # row 12: a point in Geneva, outside the region
+    {"case_id": "BAD-POINT", "commune_insee": "74010", "lat": "46.2044", "lon": "6.1432", "call": "2008-02-01T10:00+01:00"},
 ]
 
 
@@ -61,7 +63,7 @@ def test_bad_rows_rejected_with_row_and_field(registry_engine, region):
     report = import_text(registry_engine, to_csv(BAD_ROWS), region)
     found = {(error.row, error.field, error.code) for error in report.errors}
 
-    assert report.rows == 10
+    assert report.rows == 11
     assert report.imported == 2
     assert found == {
         (3, "call", "time_before_onset"),
@@ -73,8 +75,9 @@ def test_bad_rows_rejected_with_row_and_field(registry_engine, region):
         (10, "strategy", "choice_invalid"),
         (10, "wire_crossing", "wire_before_puncture"),
         (11, "recommendation_id", "recommendation_unknown"),
+        (12, "lat", "position_outside_region"),
     }
-    assert report.rejected_rows == [3, 4, 5, 6, 7, 8, 10, 11]
+    assert report.rejected_rows == [3, 4, 5, 6, 7, 8, 10, 11, 12]
     assert count(registry_engine, CaseRecord) == 2
 
 
