@@ -129,13 +129,18 @@ def record_case(
     engine = request.app.state.registry_engine
     if engine is None:
         return _unavailable(request)
-    check = case_check(engine, request.app.state.context.region)
+    check = case_check(engine, request.app.state.context.region, case_ids=[str(body.get("case_id", "")).strip()])
     case, errors = check_case(body, 1, check)
     if case is None:
         first = errors[0]
         return _error(422, f"registry_{first.code}" if not first.code.startswith("time_") else first.code, first.field, first.text(lang), errors=[
             {"field": e.field, "code": e.code, "message": e.text(lang)} for e in errors
         ])
-    store_cases(engine, [case])
+    try:
+        store_cases(engine, [case])
+    except RegistryError as err:
+        # The same case id was stored by another request since the check.
+        logger.error("registry: case %s not stored: %s", case.values["case_id"], err)
+        return _error(409 if err.code == "registry_import_conflict" else 503, err.code, "case_id", error_text(err, lang))
     logger.info("registry: case %s recorded, recommendation %s", case.values["case_id"], case.values["recommendation_id"])
     return JSONBytes(case_values_json(case.values), status_code=201)

@@ -46,10 +46,17 @@ class ImportReport:
         return sorted({error.row for error in self.errors})
 
 
-def case_check(engine: Engine, region: Region) -> CaseCheck:
-    """Return the checks of a case against the region and what the registry already holds."""
+def case_check(engine: Engine, region: Region, case_ids: list[str] | None = None) -> CaseCheck:
+    """Return the checks of a case against the region and what the registry already holds.
+
+    With ``case_ids``, only those ids are looked up among the stored cases (one case from
+    the API); without, every stored id is read once (a file).
+    """
+    query = select(CaseRecord.case_id)
+    if case_ids is not None:
+        query = query.where(CaseRecord.case_id.in_(case_ids))
     with engine.connect() as connection:
-        existing = set(connection.scalars(select(CaseRecord.case_id)))
+        existing = set(connection.scalars(query))
 
     def recommendation_state(recommendation_id: str) -> tuple[bool, bool]:
         with engine.connect() as connection:

@@ -194,6 +194,8 @@ def compute_by(frame: pd.DataFrame, grouping: str, expected: dict[int, int] | No
     else:
         keys = sorted(keys)
     results = {}
+    # NOTE: expected counts are per year only, so completeness is computed for years and
+    # not for départements, seasons or destinations.
     for key in keys:
         expected_cases = (expected or {}).get(int(key)) if grouping == "year" else None
         results[key] = compute(frame[frame[grouping] == key], expected_cases)

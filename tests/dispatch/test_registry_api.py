@@ -174,3 +174,25 @@ def test_recording_off_gives_no_id(settings, context, tmp_path):
 
     assert "recommendation_id" not in answer
     assert page.status_code == 200
+
+
+def test_concurrent_duplicate_gets_409(client, monkeypatch):
+    import dispatch.api_registry as api_registry
+
+    body = {"case_id": "RACE-1", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}
+    assert client.post("/api/v1/registry/cases", json=body).status_code == 201
+
+    # Another request stored the same id between this request's check and its insert.
+    original = api_registry.case_check
+
+    def check_before_other_request(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        check = original(*args, **kwargs)
+        check.existing_case_ids.clear()
+        return check
+
+    monkeypatch.setattr(api_registry, "case_check", check_before_other_request)
+    response = client.post("/api/v1/registry/cases?lang=en", json=body)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "registry_import_conflict"
+    assert response.json()["error"]["field"] == "case_id"
