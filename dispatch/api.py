@@ -33,6 +33,7 @@ from dispatch.resources import ResourceSnapshot
 from dispatch.schemas import ErrorBody, Health, Recommendation, RecommendationRequest
 from dispatch.service import ServiceContext, load_context
 from dispatch.settings import Settings
+from dispatch.web import router as web_router
 
 logger = logging.getLogger(__name__)
 
@@ -277,6 +278,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     app.state.tokens = load_tokens(settings.tokens_file)
     app.include_router(registry_router)
     app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+    app.include_router(web_router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
