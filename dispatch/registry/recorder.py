@@ -3,9 +3,10 @@
 The API answers a recommendation in well under a millisecond; a SQLite insert and commit
 per answer costs more than that (see docs/benchmarks.md). So the request only gives the
 answer an id and puts it on a queue, and one writer thread stores queued answers in
-batches, each batch in one transaction. Nothing is dropped: a failed batch is retried
-until the recorder stops; at the stop the queue is drained, and answers the database
-still refuses are appended to a JSON-lines file in the state directory, with an error log.
+batches, each batch in one transaction. Nothing is dropped. A failed batch is retried
+until the recorder stops, and at the stop the queue is drained. Answers the database still
+refuses, and malformed answers that give no row, are appended to a JSON-lines file in the
+state directory, with an error log.
 """
 
 from __future__ import annotations
@@ -117,13 +118,18 @@ class Recorder:
                 except queue.Empty:
                     break
             entries = [entry for entry in batch if entry is not None]
-            if entries:
-                started = time.thread_time()
-                self._write(entries)
+            started = time.thread_time()
+            try:
+                if entries:
+                    self._write(entries)
+            except Exception as err:  # noqa: BLE001 - the writer must outlive any one bad batch
+                logger.exception("registry: storing %d recommendations failed unexpectedly", len(entries))
+                self._write_aside([self._aside_row(entry) for entry in entries], err)
+            finally:
                 self.cpu_s += time.thread_time() - started
-            for _ in batch:
-                self._queue.task_done()
-            if any(entry is None for entry in batch) and self._queue.empty():
+                for _ in batch:
+                    self._queue.task_done()
+            if self._stopping.is_set() and self._queue.empty():
                 return
 
     def _write(self, entries: list[tuple[str, datetime, dict[str, Any]]]) -> None:
@@ -131,9 +137,15 @@ class Recorder:
         # to sys.getswitchinterval() (5 ms) for the holder, so the writer yields after each
         # row and each small INSERT, and a request waits for one row's work, not a batch's.
         rows = []
-        for recommendation_id, recorded_at, answer in entries:
-            rows.append(recommendation_row(recommendation_id, recorded_at, answer, self.crs))
+        for entry in entries:
+            try:
+                rows.append(recommendation_row(*entry, self.crs))
+            except (KeyError, TypeError, ValueError) as err:
+                # A malformed answer goes aside alone, so the rest of the batch is stored.
+                self._write_aside([self._aside_row(entry)], err)
             time.sleep(0)
+        if not rows:
+            return
         attempt = 0
         while True:
             try:
@@ -152,6 +164,14 @@ class Recorder:
                 logger.error("registry: storing %d recommendations (%s...) failed, retry in %.1f s: %s", len(rows), ids, delay, err)
                 attempt += 1
                 time.sleep(delay)
+
+    def _aside_row(self, entry: tuple[str, datetime, dict[str, Any]]) -> dict[str, Any]:
+        """Return the row of an answer for the aside file, or its id and the error when it cannot be built."""
+        recommendation_id, recorded_at, answer = entry
+        try:
+            return recommendation_row(recommendation_id, recorded_at, answer, self.crs)
+        except Exception as err:  # noqa: BLE001 - keep at least the id of a malformed answer
+            return {"id": recommendation_id, "recorded_at": recorded_at, "error": f"{type(err).__name__}: {err}"}
 
     def _write_aside(self, rows: list[dict[str, Any]], err: Exception) -> None:
         self.unwritten_path.parent.mkdir(parents=True, exist_ok=True)

@@ -93,3 +93,39 @@ def test_row_keeps_versions(registry_engine, tmp_path):
         row = connection.execute(select(RecommendationRecord).where(RecommendationRecord.id == recommendation_id)).one()
     assert (row.profile_name, row.profile_version, row.network_version, row.sites_version) == ("esc2023", "1", "v1", "s1")
     assert row.call_at.isoformat() == "2008-01-01T09:00:00+00:00"
+
+
+def test_malformed_answer_does_not_stop_writer(registry_engine, tmp_path, caplog):
+    recorder = Recorder(registry_engine, CRS, tmp_path)
+    recorder.start()
+    bad = answer(0)
+    bad["patient"] = {"lat": 45.18, "lon": 5.72, "at": "not a time"}
+    bad_id = recorder.submit(bad)
+    assert recorder.flush()
+    good_id = recorder.submit(answer(1))
+    with caplog.at_level(logging.ERROR, logger="dispatch.registry.recorder"):
+        recorder.stop()
+
+    with registry_engine.connect() as connection:
+        stored = set(connection.scalars(select(RecommendationRecord.id)))
+    aside = [json.loads(line) for line in (tmp_path / "registry-unwritten.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert stored == {good_id}
+    assert [line["id"] for line in aside] == [bad_id]
+    assert "ValueError" in aside[0]["error"]
+
+
+def test_malformed_answer_in_batch_goes_aside_alone(registry_engine, tmp_path):
+    recorder = Recorder(registry_engine, CRS, tmp_path)
+    recorder.start()
+    bad = answer(0)
+    bad["patient"] = {"lat": 45.18, "lon": 5.72, "at": "not a time"}
+    # Submitted together, they fall in one 50 ms batch.
+    good_ids = [recorder.submit(answer(1)), recorder.submit(answer(2))]
+    bad_id = recorder.submit(bad)
+    recorder.stop()
+
+    with registry_engine.connect() as connection:
+        stored = set(connection.scalars(select(RecommendationRecord.id)))
+    aside = [json.loads(line) for line in (tmp_path / "registry-unwritten.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert stored == set(good_ids)
+    assert [line["id"] for line in aside] == [bad_id]
