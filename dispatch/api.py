@@ -28,6 +28,7 @@ from dispatch.auth import AuthError, Permission, Principal, TokenRegistry, load_
 from dispatch.calls import parse_call
 from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.recommend import recommend
+from dispatch.registry.recorder import record_answer
 from dispatch.resources import ResourceSnapshot
 from dispatch.schemas import ErrorBody, Health, Recommendation, RecommendationRequest
 from dispatch.service import ServiceContext, load_context
@@ -179,7 +180,7 @@ def answer_recommendation(
             places=context.places,
             landable=body.landable,
         )
-        return 200, recommend(context, call, resources=resources)
+        return 200, record_answer(context, recommend(context, call, resources=resources))
     except InputError as err:
         return 422, {"error": {"code": err.code, "field": err.field, "message": error_text(err, lang)}}
     except ResurcorError as err:
@@ -253,6 +254,8 @@ class RecommendationFastPath:
 
 def create_app(settings: Settings, context: ServiceContext | None = None) -> RecommendationFastPath:
     """Return the application; ``context`` is loaded at start-up when not given."""
+    # Imported here because the registry's routes use this module's helpers.
+    from dispatch.api_registry import registry_lifespan, router as registry_router
 
     # Imported here: the resource endpoints use this module's error helpers.
     from dispatch.api_resources import install_resources
@@ -264,7 +267,8 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
             app.state.context = load_context(settings)
         if app.state.store is None:
             app.state.store = open_store(settings, app.state.context.region)
-        yield
+        async with registry_lifespan(app):
+            yield
         app.state.resource_streams.end_all()
         app.state.store.close()
 
@@ -282,6 +286,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     app.state.tokens = load_tokens(settings.tokens_file)
     app.state.store = None
     install_resources(app)
+    app.include_router(registry_router)
     app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
     app.include_router(web_router)
 

@@ -215,6 +215,9 @@ class Recommendation(BaseModel):
     profile: dict[str, str]
     sites_version: str
     lang: Literal["fr", "en"]
+    recommendation_id: str | None = Field(
+        default=None, description="id of this answer in the registry, to link the case to it; absent when the service does not record answers"
+    )
 
 
 class ErrorDetail(BaseModel):

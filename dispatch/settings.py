@@ -23,6 +23,11 @@ def _default_cache_dir() -> Path:
     return Path(base) / "resurcor"
 
 
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "resurcor"
+
+
 class Settings(BaseSettings):
     """Every setting of the service; ``RESURCOR_<NAME>`` in the environment overrides it."""
 
@@ -37,6 +42,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     access_log: bool = Field(default=False, description="log one line per HTTP request (off by default: about 20% of throughput, measured with wrk)")
     tokens_file: Path | None = Field(default=None, description="YAML file of {name, role, sha256} tokens; none: single desk on the loopback only")
+    state_dir: Path = Field(default_factory=_default_state_dir, description="the service's own writable data (the registry's SQLite file); never the shared data directory")
+    database_url: str | None = Field(default=None, description="registry database URL (SQLAlchemy form, e.g. postgresql+psycopg://host/db); default: SQLite file registry.sqlite3 in state_dir")
+    registry_record: bool = Field(default=True, description="record every recommendation the HTTP API answers in the registry")
     network_max_age_days: int = Field(default=120, ge=1, description="age past which answers warn that the network data is old")
     redis_url: str | None = Field(
         default=None,
@@ -61,7 +69,7 @@ class Settings(BaseSettings):
             raise ValueError("expected redis://host:6379/0, rediss://... or unix://...")
         return value or None
 
-    @field_validator("data_dir", "region_dir", "cache_dir", "tokens_file")
+    @field_validator("data_dir", "region_dir", "cache_dir", "tokens_file", "state_dir")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

@@ -37,8 +37,15 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory, region: Region) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(data_dir: Path, cache_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, region_dir=REPO_ROOT / "regions" / "northern-alps", cache_dir=cache_dir, lang="fr")
+def settings(data_dir: Path, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # The registry's SQLite file goes to a temporary state directory, never the user's.
+    return Settings(
+        data_dir=data_dir,
+        region_dir=REPO_ROOT / "regions" / "northern-alps",
+        cache_dir=cache_dir,
+        state_dir=tmp_path_factory.mktemp("state"),
+        lang="fr",
+    )
 
 
 @pytest.fixture(scope="session")
