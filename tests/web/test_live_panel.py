@@ -12,7 +12,6 @@ from dispatch.api import create_app
 from dispatch.auth import Role, add_token
 from dispatch.resources import ResourceKind, ResourceState
 
-LIVE_PANEL_PORT = 8132
 WAIT_MS = 10000
 HELICOPTER = "annecy-meythet-base"
 SMUR = "grenoble-chu-nord"
@@ -24,10 +23,10 @@ def secured_web(settings, context, tmp_path_factory):
     path = tmp_path_factory.mktemp("live-panel") / "tokens.yaml"
     token = add_token(path, "desk-1", Role.REGULATOR)
     app = create_app(settings.model_copy(update={"tokens_file": path}), context=context)
-    thread = ServerThread(app, LIVE_PANEL_PORT)
+    thread = ServerThread(app)
     thread.start()
     thread.wait_started()
-    yield f"http://127.0.0.1:{LIVE_PANEL_PORT}", token, app
+    yield thread.url, token, app
     thread.stop()
 
 

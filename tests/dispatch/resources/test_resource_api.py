@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from dispatch.api import create_app
 from dispatch.auth import Role, add_token
+from redis_server import closed_port
 
 UNIT_KEYS = {"kind", "unit_id", "name", "state", "raw_state", "set_by", "set_at", "age_s", "until", "returns_to", "call_id", "version", "stale"}
 
@@ -28,7 +29,8 @@ def secured(request, settings, context, tokens):
     path, made = tokens
     update = {"tokens_file": path}
     if request.param == "redis":
-        update["redis_url"] = request.getfixturevalue("flushed_redis")
+        shared = request.getfixturevalue("shared_redis")
+        update.update(redis_url=shared.url, redis_namespace=shared.namespace)
     app = create_app(settings.model_copy(update=update), context=context)
     with TestClient(app) as client:
         yield client, made
@@ -147,7 +149,7 @@ def test_health_reports_store(secured):
 
 def test_redis_down_degrades_without_failing(settings, context):
     # Nothing listens on this port: the service starts and responds, marked degraded.
-    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:6399/0"}), context=context)
+    app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port()}/0"}), context=context)
     with TestClient(app) as client:
         health = client.get("/api/v1/health")
         assert health.status_code == 200

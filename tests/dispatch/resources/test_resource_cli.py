@@ -10,9 +10,10 @@ from dispatch.cli import main
 
 
 @pytest.fixture()
-def shared(flushed_redis, monkeypatch):
-    monkeypatch.setenv("RESURCOR_REDIS_URL", flushed_redis)
-    return flushed_redis
+def shared(shared_redis, monkeypatch):
+    monkeypatch.setenv("RESURCOR_REDIS_URL", shared_redis.url)
+    monkeypatch.setenv("RESURCOR_REDIS_NAMESPACE", shared_redis.namespace)
+    return shared_redis
 
 
 def _units(capsys) -> dict[tuple[str, str], dict]:

@@ -17,6 +17,7 @@ from dispatch.api import create_app
 from dispatch.api_resources import GracefulServer
 from dispatch.auth import Role, add_token
 from dispatch.cli import main
+from free_ports import listening_socket
 
 HOST = "127.0.0.1"
 
@@ -24,11 +25,12 @@ HOST = "127.0.0.1"
 class LiveServer:
     """The service on a real socket, run by uvicorn in a thread."""
 
-    def __init__(self, app, port: int):
+    def __init__(self, app):
         self.app = app
-        self.port = port
-        self.server = GracefulServer(uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="on"), app)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.socket = listening_socket(HOST)
+        self.port = self.socket.getsockname()[1]
+        self.server = GracefulServer(uvicorn.Config(app, host=HOST, port=self.port, log_level="warning", lifespan="on"), app)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -43,6 +45,7 @@ class LiveServer:
         began = time.monotonic()
         self.server.handle_exit(signal.SIGTERM, None)
         self.thread.join(timeout=15)
+        self.socket.close()
         return time.monotonic() - began
 
 
@@ -122,7 +125,7 @@ def live(settings, context, tokens):
     path, made = tokens
     app = create_app(settings.model_copy(update={"tokens_file": path}), context=context)
     app.state.sse_heartbeat_s = 0.3
-    server = LiveServer(app, 8401)
+    server = LiveServer(app)
     server.start()
     yield server, made
     if server.thread.is_alive():
