@@ -3,7 +3,9 @@
 Every unit of the region is listed, set units or not; ``state`` is the effective state,
 ``unknown`` when never set, stale, past its ``until`` or read while Redis is unreachable.
 Changes need a token whose role grants them, and record the token's name (never the
-token) as ``set_by``. ``call_id`` is an opaque call reference, such as the call-taking
+token) as ``set_by``. A body may name who acts in ``by``: without a tokens file (single
+desk) it is recorded as ``set_by``; with tokens the token's name stays authoritative, and
+a different ``by`` is kept beside it as ``"<token name> (<by>)"``. ``call_id`` is an opaque call reference, such as the call-taking
 software's call number: it must never contain a patient's name or any other identity.
 
 Errors use the API's JSON shape: 404 for an unknown unit in the path (with the valid
@@ -14,6 +16,7 @@ and the change was not recorded.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +42,31 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0
 
 
+BY_DESCRIPTION = (
+    "who acts (desk or person, 1 to 64 printable characters): recorded as set_by without a tokens file;"
+    " with tokens, set_by is the token's name, followed by (by) when by differs"
+)
+# The name of a desk or person: printable, no line break, so a log line or a table cell stays one line.
+_BY = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+
+
+def recorded_by(request: Request, principal: Principal, by: str | None) -> str:
+    """Return the ``set_by`` of a change: the body's ``by`` in single-desk mode, else the token's name (with ``by`` if it differs).
+
+    Raises InputError when ``by`` is empty, longer than 64 characters or contains a control character.
+    """
+    if by is None:
+        return principal.name
+    by = by.strip()
+    if not _BY.match(by):
+        raise InputError("by_invalid", f"by: {by[:64]!r} is not a desk or person name (1 to 64 printable characters)", field="by", value=by[:64])
+    if request.app.state.tokens.open:
+        return by
+    if by == principal.name:
+        return principal.name
+    return f"{principal.name} ({by})"
+
+
 class StateChange(BaseModel):
     """A new state for one unit."""
 
@@ -50,6 +78,7 @@ class StateChange(BaseModel):
         description="time the state ends: ISO 8601 (without offset: the region's local time) or a clock time alone (08:00, its next occurrence); after it the state reads unknown",
     )
     returns_to: str | None = Field(default=None, description="SMUR base site id an engaged SMUR team returns to")
+    by: str | None = Field(default=None, description=BY_DESCRIPTION)
 
 
 class ClaimRequest(BaseModel):
@@ -58,6 +87,7 @@ class ClaimRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     call_id: str = Field(description="opaque call reference (the call number): never a patient's name or identity", examples=["2026-12-04-0412"])
+    by: str | None = Field(default=None, description=BY_DESCRIPTION)
 
 
 def _store(request: Request) -> ResourceStore:
@@ -173,11 +203,12 @@ async def set_resource(kind: str, unit_id: str, request: Request) -> Any:
 
     now = datetime.now(UTC)
     until = parse_until(change.until, request.app.state.context.region.timezone, now) if change.until else None
-    state = ResourceState(unit_kind, unit_id, change.state, set_by=principal.name, set_at=now, until=until, returns_to=change.returns_to or None)
+    set_by = recorded_by(request, principal, change.by)
+    state = ResourceState(unit_kind, unit_id, change.state, set_by=set_by, set_at=now, until=until, returns_to=change.returns_to or None)
 
     store = _store(request)
     recorded = await run_in_threadpool(store.set_state, state)
-    logger.info("%s %s set to %s by %s", unit_kind.value, unit_id, recorded.state, principal.name)
+    logger.info("%s %s set to %s by %s", unit_kind.value, unit_id, recorded.state, set_by)
     return state_view(store, recorded)
 
 
@@ -208,9 +239,10 @@ async def _apply_claim(request: Request, kind: str, unit_id: str, principal: Pri
     """Run the store's ``claim`` or ``release`` for the body's call on a worker thread; return the unit."""
     unit_kind, unit_id = _unit(request, kind, unit_id)
     body: ClaimRequest = _parse_body(await request.body(), ClaimRequest)
+    by = recorded_by(request, principal, body.by)
     store = _store(request)
     operation = store.claim if action == "claim" else store.release
-    state = await run_in_threadpool(operation, unit_kind, unit_id, body.call_id, principal.name)
+    state = await run_in_threadpool(operation, unit_kind, unit_id, body.call_id, by)
     return state_view(store, state)
 
 

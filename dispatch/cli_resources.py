@@ -124,15 +124,20 @@ def _local(args: argparse.Namespace, settings: Settings, lang: str) -> dict[str,
 
 
 def _remote(args: argparse.Namespace, lang: str) -> dict[str, Any]:
-    """Run the command through the HTTP API of the service at ``--url``; the service records the token's name."""
+    """Run the command through the HTTP API of the service at ``--url``.
+
+    The service records ``--by`` when it has no tokens file; with tokens it records the
+    token's name, followed by ``(--by)`` when that differs.
+    """
     base = args.url.rstrip("/") + "/api/v1/resources"
     if args.resources_command == "list":
         return _request("GET", base, None, args, lang)
     path = f"{base}/{args.kind}/{args.unit_id}"
     if args.resources_command == "set":
-        body = {"state": args.state, "until": args.until, "returns_to": args.returns_to}
+        body = {"state": args.state, "until": args.until, "returns_to": args.returns_to, "by": args.by}
         return _request("PUT", path, {k: v for k, v in body.items() if v is not None}, args, lang)
-    return _request("POST", f"{path}/{args.resources_command}", {"call_id": args.call_id}, args, lang)
+    body = {"call_id": args.call_id, "by": args.by}
+    return _request("POST", f"{path}/{args.resources_command}", {k: v for k, v in body.items() if v is not None}, args, lang)
 
 
 def _request(method: str, url: str, body: dict[str, Any] | None, args: argparse.Namespace, lang: str) -> dict[str, Any]:

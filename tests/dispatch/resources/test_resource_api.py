@@ -178,3 +178,45 @@ def test_recommendation_follows_closed_cath_lab(secured):
     assert all(plan["destination"]["id"] != "annecy-change" for plan in answer["alternatives"])
     assert [lab["id"] for lab in answer["resources"]["closed_cath_labs"]] == ["annecy-change"]
     assert answer["resources"]["reachable"] is True
+
+
+@pytest.fixture()
+def single_desk(settings, context):
+    """A client of a service without a tokens file: every request acts as the local desk."""
+    app = create_app(settings, context=context)
+    with TestClient(app) as client:
+        yield client
+
+
+def test_single_desk_records_by(single_desk):
+    changed = single_desk.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed", "by": "cors-74"})
+    assert changed.status_code == 200
+    assert changed.json()["set_by"] == "cors-74"
+    unnamed = single_desk.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "open"})
+    assert unnamed.json()["set_by"] == "local-desk"
+
+    claimed = single_desk.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-1", "by": "desk-a"})
+    assert claimed.json()["set_by"] == "desk-a"
+    conflict = single_desk.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-2", "by": "desk-b"})
+    assert conflict.status_code == 409
+    assert "desk-a" in conflict.json()["error"]["message"]
+    released = single_desk.post("/api/v1/resources/smur/annecy-change/release", json={"call_id": "c-1", "by": "desk-c"})
+    assert released.json()["set_by"] == "desk-c"
+
+
+def test_token_name_stays_with_by(secured):
+    client, made = secured
+    headers = _auth(made[Role.REGULATOR])
+    other = client.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed", "by": "Dr Martin"}, headers=headers)
+    assert other.json()["set_by"] == "regulator-desk (Dr Martin)"
+    same = client.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "open", "by": "regulator-desk"}, headers=headers)
+    assert same.json()["set_by"] == "regulator-desk"
+    claimed = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-1", "by": "desk-2"}, headers=headers)
+    assert claimed.json()["set_by"] == "regulator-desk (desk-2)"
+
+
+@pytest.mark.parametrize("by", ["", "   ", "a" * 65, "desk\nforged line", 12])
+def test_invalid_by_names_field(single_desk, by):
+    response = single_desk.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed", "by": by})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "by"

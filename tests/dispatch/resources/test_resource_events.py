@@ -209,6 +209,28 @@ def test_cli_acts_through_url(live, capsys, monkeypatch):
     assert "annecy-change" in capsys.readouterr().err
 
 
+@pytest.fixture()
+def single_desk_live(settings, context):
+    server = LiveServer(create_app(settings, context=context))
+    server.start()
+    yield server
+    if server.thread.is_alive():
+        server.stop()
+
+
+def test_cli_by_reaches_single_desk(single_desk_live, capsys, monkeypatch):
+    url = f"http://{HOST}:{single_desk_live.port}"
+    monkeypatch.delenv("RESURCOR_REDIS_URL", raising=False)
+    monkeypatch.delenv("RESURCOR_TOKEN", raising=False)
+
+    assert main(["resources", "claim", "smur", "annecy-change", "--call-id", "c-77", "--by", "desk-a", "--url", url]) == 0
+    assert "desk-a" in capsys.readouterr().out
+    assert main(["resources", "claim", "smur", "annecy-change", "--call-id", "c-78", "--by", "desk-b", "--url", url]) == 1
+    assert "desk-a" in capsys.readouterr().err
+    assert main(["resources", "set", "cath_lab", "annecy-change", "closed", "--by", "cors-74", "--url", url]) == 0
+    assert "cors-74" in capsys.readouterr().out
+
+
 def test_cli_reports_unreachable_service(capsys):
     assert main(["resources", "list", "--url", f"http://{HOST}:8449"]) == 1
     assert "8449" in capsys.readouterr().err
