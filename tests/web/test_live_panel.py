@@ -116,3 +116,41 @@ def test_panel_changes_a_state(secured_desk, secured_web, states):
     snapshot = states.snapshot()
     assert snapshot.effective(ResourceKind.SMUR, SMUR) == "engaged"
     assert snapshot.state(ResourceKind.SMUR, SMUR).set_by == "desk-1"
+
+
+def test_unset_unit_reads_never_set(secured_desk, secured_web, states):
+    _, token, _ = secured_web
+    _open_with_token(secured_desk, token)
+
+    # Chambéry's SMUR team is never set by the fixture: it has no age to show.
+    unset = secured_desk.locator("#resources [data-unit='smur/chambery-ch-metropole-savoie']")
+    expect(unset.locator(".unit-state")).to_have_text("inconnu", timeout=WAIT_MS)
+    expect(unset.locator(".unit-age")).to_have_text("jamais saisi")
+    set_unit = secured_desk.locator(f"#resources [data-unit='smur/{SMUR}']")
+    expect(set_unit.locator(".unit-age")).to_contain_text("il y a 2 min")
+
+    secured_desk.keyboard.press("Alt+L")
+    expect(unset.locator(".unit-age")).to_have_text("never set")
+
+
+def test_state_selector_starts_empty(secured_desk, secured_web, states):
+    _, token, _ = secured_web
+    _open_with_token(secured_desk, token)
+
+    smur = secured_desk.locator(f"#resources [data-unit='smur/{SMUR}']")
+    expect(smur.locator(".unit-state")).to_have_text("disponible", timeout=WAIT_MS)
+    select = smur.locator("select")
+    apply = smur.locator("button")
+    expect(select).to_have_value("")
+    expect(select.locator("option").first).to_have_text("choisir…")
+    expect(apply).to_be_disabled()
+
+    select.select_option("off_duty")
+    expect(apply).to_be_enabled()
+    select.select_option("")
+    expect(apply).to_be_disabled()
+    assert states.snapshot().effective(ResourceKind.SMUR, SMUR) == "available"
+
+    select.select_option("off_duty")
+    apply.click()
+    expect(smur.locator(".unit-state")).to_have_text("hors service", timeout=WAIT_MS)

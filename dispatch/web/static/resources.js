@@ -34,17 +34,26 @@ const RResources = (() => {
 
     function unitRow(unit) {
       const state = unit.stale ? "unknown" : unit.state;
-      const details = [R.t("web.resources.age", { age: R.duration(ageOf(unit)) })];
+      // A unit never set has no age: the time since the page loaded is not one.
+      const neverSet = unit.set_at === null || unit.age_s === null;
+      const details = [neverSet ? R.t("web.resources.never_set") : R.t("web.resources.age", { age: R.duration(ageOf(unit)) })];
       if (unit.stale) details.push(R.t("web.resources.stale"));
       if (unit.until) details.push(R.t("web.resources.until", { time: R.clockTime(unit.until) }));
       if (unit.set_by) details.push(R.t("web.resources.set_by", { name: unit.set_by }));
 
+      // The selector starts on an empty choice, so Apply changes nothing until a state is picked.
       const select = R.element("select", { "aria-label": R.t("web.resources.change", { name: unit.name }) });
+      select.append(R.element("option", { value: "", selected: "selected", text: R.t("web.resources.choose") }));
       for (const choice of states[unit.kind] || []) {
-        select.append(R.element("option", { value: choice, selected: choice === unit.state ? "selected" : null, text: R.t(`state.${choice}`) }));
+        select.append(R.element("option", { value: choice, text: R.t(`state.${choice}`) }));
       }
-      const apply = R.element("button", { type: "button", class: "small", text: R.t("web.resources.apply") });
-      apply.addEventListener("click", () => change(unit, select.value));
+      const apply = R.element("button", { type: "button", class: "small", disabled: "disabled", text: R.t("web.resources.apply") });
+      select.addEventListener("change", () => {
+        apply.disabled = !select.value;
+      });
+      apply.addEventListener("click", () => {
+        if (select.value) change(unit, select.value);
+      });
 
       return R.element(
         "li",
