@@ -195,7 +195,7 @@ def _state_text(unit: dict[str, Any], lang: str) -> str:
 
 
 def render_table(answer: dict[str, Any], lang: str) -> str:
-    """Return the units as a text table: kind, unit, state, age, set by."""
+    """Return the units as a text table: kind, unit id, name, state, age, set by."""
     store = answer["store"]
     lines = []
     if not store.get("reachable", True):
@@ -203,10 +203,11 @@ def render_table(answer: dict[str, Any], lang: str) -> str:
     columns = translate("label.resource_columns", lang).split("|")
     rows = [columns]
     for unit in answer["units"]:
-        rows.append([translate(f"kind.{unit['kind']}", lang), unit["unit_id"], _state_text(unit, lang), _age_text(unit["age_s"]), unit["set_by"] or "-"])
+        rows.append([translate(f"kind.{unit['kind']}", lang), unit["unit_id"], unit["name"], _state_text(unit, lang), _age_text(unit["age_s"]), unit["set_by"] or "-"])
+    age_column = 4
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns) - 1)]
     for row in rows:
-        cells = [cell.ljust(width) if i != 3 else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths, strict=False))]
+        cells = [cell.ljust(width) if i != age_column else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths, strict=False))]
         lines.append("  ".join([*cells, row[-1]]))
     return "\n".join(lines)
 

@@ -46,7 +46,7 @@ from geodata.errors import InputError, ResurcorError
 from dispatch.resources.events import Subscribers, Subscription, iterate
 from dispatch.resources.memory import utc_now
 from dispatch.resources.model import ResourceKind, ResourceSnapshot, ResourceState
-from dispatch.resources.store import StoreUnavailable, check_state, check_unit, next_claim, next_release
+from dispatch.resources.store import StoreUnavailable, check_state, check_unit, local_time_text, next_claim, next_release
 from dispatch.resources.units import UnitCatalogue
 
 logger = logging.getLogger(__name__)
@@ -273,14 +273,16 @@ class RedisStore:
         return result
 
     def _unavailable(self) -> StoreUnavailable:
-        since = "?"
+        since = since_iso = "?"
         if self._down_since is not None:
-            since = self._down_since.astimezone(self._timezone or UTC).isoformat(timespec="seconds")
+            since = local_time_text(self._down_since, self._clock(), self._timezone)
+            since_iso = self._down_since.astimezone(self._timezone or UTC).isoformat(timespec="seconds")
         return StoreUnavailable(
             "store_unavailable",
-            f"Redis at {self.address} is unreachable since {since}: the change was NOT recorded; retry, or pass it by radio",
+            f"Redis at {self.address} is unreachable since {since_iso}: the change was NOT recorded; retry, or pass it by radio",
             address=self.address,
             since=since,
+            since_iso=since_iso,
         )
 
     def _mark_down(self, err: Exception) -> None:

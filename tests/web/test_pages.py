@@ -44,6 +44,9 @@ def test_keyboard_only_under_five_keys(desk):
 
     expect(desk.locator("#answer-destination")).not_to_be_empty(timeout=ANSWER_TIMEOUT_MS)
     assert "Chamonix-Mont-Blanc" in desk.locator("#answer .meta").first.inner_text()
+    network_line = desk.locator("#answer .meta").nth(1).inner_text()
+    assert re.search(r" v\d+-", network_line), network_line
+    assert " vv" not in network_line
     elapsed = int(re.search(r"(\d+) ms", desk.locator("#elapsed").inner_text()).group(1))
     assert elapsed < 1000
 

@@ -52,7 +52,13 @@ document.addEventListener("DOMContentLoaded", () => {
       R.element("p", { class: "meta", text: RAnswer.patientLine(answer) }),
       R.element("p", {
         class: "meta",
-        text: R.t("web.answer.network", { name: answer.network.name, version: answer.network.version, profile: answer.profile.name, sites: answer.sites_version }),
+        // The network's version already starts with "v" (v4-…), which the text also puts before it.
+        text: R.t("web.answer.network", {
+          name: answer.network.name,
+          version: String(answer.network.version).replace(/^v/, ""),
+          profile: answer.profile.name,
+          sites: answer.sites_version,
+        }),
       }),
       R.element("p", { class: "meta no-print", id: "elapsed", text: R.t("web.answer.elapsed", { ms: elapsedMs }) }),
       R.element("p", { class: "meta print-only", text: R.t("web.answer.printed", { time: new Date().toLocaleString(R.lang === "fr" ? "fr-FR" : "en-GB") }) }),

@@ -220,3 +220,33 @@ def test_invalid_by_names_field(single_desk, by):
     response = single_desk.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed", "by": by})
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "by"
+
+
+def test_errors_translate_kinds_and_permissions(secured):
+    client, made = secured
+    unknown = client.get("/api/v1/resources/helicopter/nowhere", headers=_auth(made[Role.PLANNER]))
+    assert "unité de type hélicoptère" in unknown.json()["error"]["message"]
+    english = client.get("/api/v1/resources/helicopter/nowhere", headers={**_auth(made[Role.PLANNER]), "accept-language": "en"})
+    assert "not a helicopter unit" in english.json()["error"]["message"]
+
+    forbidden = client.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed"}, headers=_auth(made[Role.PLANNER]))
+    message = forbidden.json()["error"]["message"]
+    assert "« changer l'état de tous les moyens »" in message
+    assert "set_resource_state" not in message
+
+    cath = client.post("/api/v1/resources/cath_lab/annecy-change/claim", json={"call_id": "c1"}, headers=_auth(made[Role.REGULATOR]))
+    assert "unité de type salle de KT" in cath.json()["error"]["message"]
+    assert "hélicoptère, SMUR" in cath.json()["error"]["message"]
+
+
+def test_conflict_gives_local_clock_time(secured, region):
+    from datetime import datetime
+
+    client, made = secured
+    regulator = _auth(made[Role.REGULATOR])
+    first = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-1"}, headers=regulator)
+    local = datetime.fromisoformat(first.json()["set_at"]).astimezone(region.timezone)
+    second = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-2"}, headers=regulator)
+    message = second.json()["error"]["message"]
+    assert f"depuis {local:%H:%M} :" in message
+    assert "T" not in message.split("depuis ")[1].split(" :")[0]

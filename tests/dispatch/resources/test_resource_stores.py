@@ -274,3 +274,21 @@ def test_other_desk_changes_reach_subscribers(shared_redis, units):
     finally:
         desk_a.close()
         desk_b.close()
+
+
+def test_claim_conflict_time_reads_local(store, clock, units):
+    from dispatch.resources.store import local_time_text
+
+    store.claim(SMUR, ANNECY_SMUR, "call-1", "desk-a")
+    claimed_at = clock()
+    with pytest.raises(ClaimConflict) as caught:
+        store.claim(SMUR, ANNECY_SMUR, "call-2", "desk-b")
+    assert caught.value.params["since"] == claimed_at.astimezone(units.timezone).strftime("%H:%M")
+    assert caught.value.params["since_iso"].startswith(claimed_at.astimezone(units.timezone).strftime("%Y-%m-%dT%H:%M"))
+
+    # A claim from an earlier day shows its date too.
+    clock.advance(days=2)
+    with pytest.raises(ClaimConflict) as caught:
+        store.claim(SMUR, ANNECY_SMUR, "call-2", "desk-b")
+    assert caught.value.params["since"] == claimed_at.astimezone(units.timezone).strftime("%Y-%m-%d %H:%M")
+    assert local_time_text(claimed_at, claimed_at, None) == claimed_at.strftime("%H:%M")
