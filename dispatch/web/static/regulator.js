@@ -70,7 +70,16 @@ document.addEventListener("DOMContentLoaded", () => {
     if (window.matchMedia("(max-width: 1000px)").matches) answerBox.scrollIntoView({ block: "start" });
   }
 
-  R.handleCalls(form, completion, render);
+  // After a failed request the previous answer is removed from the panel, the map and the
+  // print, so nobody reads it as the answer for the place now typed.
+  function discard() {
+    if (!answerBox.dataset.strategy) return;
+    answerBox.replaceChildren(R.element("p", { class: "empty", id: "answer-discarded", "data-t": "web.answer.discarded", text: R.t("web.answer.discarded") }));
+    delete answerBox.dataset.strategy;
+    if (regionMap) regionMap.clearAnswer();
+  }
+
+  R.handleCalls(form, completion, render, discard);
 
   const onsetChoice = (value) => () => {
     const radio = form.querySelector(`input[name=onset][value="${value}"]`);
