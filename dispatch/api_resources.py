@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from geodata.errors import InputError
 from dispatch.auth import Permission, Principal
 from dispatch.i18n import error_text
-from dispatch.resources.events import Subscription
+from dispatch.resources.events import ReachabilityChange, Subscription
 from dispatch.resources.model import ResourceKind, ResourceState
 from dispatch.resources.store import ClaimConflict, ResourceStore, StoreUnavailable
 from dispatch.resources.units import UnitCatalogue, UnitUnknown, list_units, parse_kind, parse_until, state_view, unit_view
@@ -154,10 +154,22 @@ def list_resources(request: Request, _: Principal = Depends(_require(Permission.
     return list_units(_store(request))
 
 
-@router.get("/events", summary="Server-sent events: one `state` event per change, from every desk")
+def store_status(store: ResourceStore) -> dict[str, Any]:
+    """Return whether the store is reachable, and since when it is not, as the ``store`` event sends it.
+
+    Reachable means that Redis answers and that the mirror is in sync, as ``GET /api/v1/resources`` reports it.
+    """
+    health = store.health()
+    reachable = bool(health.get("reachable")) and store.snapshot().reachable
+    return {"name": health.get("name"), "reachable": reachable, "since": None if reachable else health.get("since")}
+
+
+def _store_event(status: dict[str, Any]) -> bytes:
+    return b"event: store\ndata: " + orjson.dumps(status) + b"\n\n"
+
+
+@router.get("/events", summary="Server-sent events: `state` per change from every desk, `store` when the store's reachability changes and at each heartbeat")
 async def resource_events(request: Request, _: Principal = Depends(_require(Permission.READ_RESOURCES))) -> StreamingResponse:
-    # NOTE: the stream sends state changes only. It does not signal that Redis became
-    # unreachable, so a desk learns that from GET /api/v1/resources or /api/v1/health.
     store = _store(request)
     streams: EventStreams = request.app.state.resource_streams
     subscription = streams.open(store)
@@ -165,16 +177,27 @@ async def resource_events(request: Request, _: Principal = Depends(_require(Perm
 
     async def stream():  # noqa: ANN202
         try:
-            yield b"retry: 3000\n: connected\n\n"
+            # The store's health probes Redis, which may wait for its timeout: it runs on a worker thread.
+            status = await run_in_threadpool(store_status, store)
+            yield b"retry: 3000\n: connected\n\n" + _store_event(status)
             while True:
                 try:
-                    state = await subscription.get(heartbeat_s)
+                    item = await subscription.get(heartbeat_s)
                 except StopAsyncIteration:
                     return
-                if state is None:
-                    yield b": heartbeat\n\n"
+                if item is None:
+                    status = await run_in_threadpool(store_status, store)
+                    yield b": heartbeat\n\n" + _store_event(status)
                     continue
-                yield b"event: state\ndata: " + orjson.dumps(state_view(store, state)) + b"\n\n"
+                if isinstance(item, ReachabilityChange):
+                    # The store may report a change before its health shows it (Redis answers
+                    # again, the mirror not yet in sync): the next heartbeat sends the outcome.
+                    changed = await run_in_threadpool(store_status, store)
+                    if changed["reachable"] != status["reachable"]:
+                        status = changed
+                        yield _store_event(status)
+                    continue
+                yield b"event: state\ndata: " + orjson.dumps(state_view(store, item)) + b"\n\n"
         finally:
             streams.done(subscription)
 

@@ -43,7 +43,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from geodata.errors import InputError, ResurcorError
-from dispatch.resources.events import Subscribers, Subscription, iterate
+from dispatch.resources.events import ReachabilityChange, Subscribers, Subscription, iterate
 from dispatch.resources.memory import utc_now
 from dispatch.resources.model import ResourceKind, ResourceSnapshot, ResourceState
 from dispatch.resources.store import StoreUnavailable, check_state, check_unit, local_time_text, next_claim, next_release
@@ -293,6 +293,7 @@ class RedisStore:
             self._last_error = str(err)
         if first:
             logger.warning("Redis %s unreachable (%s): returning the last known states, read as unknown", self.address, err)
+            self._subscribers.publish(ReachabilityChange(reachable=False))
 
     def _mark_up(self) -> None:
         with self._lock:
@@ -392,6 +393,7 @@ class RedisStore:
                 if failing:
                     logger.warning("Redis %s: change notifications resumed", self.address)
                     failing = False
+                    self._subscribers.publish(ReachabilityChange(reachable=True))
                 while not self._stopping.is_set():
                     if time.monotonic() - synced_at > self.resync_s:
                         self._resync()
@@ -408,6 +410,7 @@ class RedisStore:
                 if not failing:
                     logger.warning("Redis %s: change notifications interrupted (%s); retrying every %.1f s", self.address, err, self.retry_interval_s)
                     failing = True
+                    self._subscribers.publish(ReachabilityChange(reachable=False))
                 self._stopping.wait(self.retry_interval_s)
             finally:
                 pubsub.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -154,3 +155,56 @@ def test_state_selector_starts_empty(secured_desk, secured_web, states):
     select.select_option("off_duty")
     apply.click()
     expect(smur.locator(".unit-state")).to_have_text("hors service", timeout=WAIT_MS)
+
+
+@pytest.fixture()
+def redis_desk(browser, settings, context):
+    """A page on a single-desk service whose store is a throwaway redis-server; yields (page, server, app)."""
+    from redis_server import started_server
+
+    server = started_server()
+    app = create_app(settings.model_copy(update={"redis_url": server.url(), "redis_retry_interval_s": 0.1}), context=context)
+    app.state.sse_heartbeat_s = 1.0
+    thread = ServerThread(app)
+    thread.start()
+    thread.wait_started()
+    context_, outside = open_context(browser, thread.url, viewport={"width": 1366, "height": 768})
+    page = context_.new_page()
+    page.outside = outside
+    yield page, server, app
+    context_.close()
+    thread.stop()
+    server.stop()
+
+
+def test_panel_marks_redis_outage(redis_desk):
+    page, server, app = redis_desk
+    app_store_set = datetime.now(UTC) - timedelta(minutes=2)
+    page.goto("/")
+    expect(page.locator("#resources .unit").first).to_be_visible(timeout=WAIT_MS)
+    app.state.store.set_state(ResourceState(ResourceKind.HELICOPTER, HELICOPTER, "grounded_weather", set_by="desk-0", set_at=app_store_set))
+    helicopter = page.locator(f"#resources [data-unit='helicopter/{HELICOPTER}']")
+    expect(helicopter.locator(".unit-state")).to_have_text("au sol (météo)", timeout=WAIT_MS)
+    banner = page.locator("#resources .resource-banner")
+    expect(banner).to_be_hidden()
+
+    # Redis stops: the stream says so, every unit reads stale with its state unknown.
+    server.stop()
+    expect(banner).to_be_visible(timeout=WAIT_MS)
+    expect(banner).to_contain_text(re.compile(r"injoignables depuis \d\d:\d\d"))
+    expect(helicopter.locator(".unit-state")).to_have_text("inconnu")
+    expect(helicopter.locator(".unit-age")).to_contain_text("périmé / état inconnu")
+    smur = page.locator(f"#resources [data-unit='smur/{SMUR}']")
+    expect(smur.locator(".unit-age")).to_contain_text("périmé / état inconnu")
+
+    page.keyboard.press("Alt+L")
+    expect(banner).to_contain_text(re.compile(r"unreachable since \d\d:\d\d"))
+    page.keyboard.press("Alt+L")
+
+    # Redis comes back empty: the service writes back its states and the panel reloads them.
+    server.start()
+    expect(banner).to_be_hidden(timeout=WAIT_MS)
+    expect(helicopter.locator(".unit-state")).to_have_text("au sol (météo)", timeout=WAIT_MS)
+    expect(helicopter.locator(".unit-age")).not_to_contain_text("périmé")
+    expect(page.locator("#resources .resource-status")).to_have_text("à jour en direct")
+    assert page.outside.urls == []

@@ -1,6 +1,8 @@
 // The live resource panel: SMUR teams, helicopters and cath labs with their states and
 // ages, kept current by the service's event stream. The stream is read with fetch()
 // rather than EventSource, because EventSource cannot send the Authorization header.
+// Its `store` events report whether the shared store is reachable: while it is not, every
+// unit reads stale with its state unknown, under a banner giving since when.
 "use strict";
 
 const RResources = (() => {
@@ -11,6 +13,8 @@ const RResources = (() => {
   function create(panel) {
     const list = panel.querySelector(".resource-list");
     const status = panel.querySelector(".resource-status");
+    const banner = R.element("p", { class: "resource-banner", role: "alert", hidden: "hidden" });
+    list.before(banner);
     const units = new Map();
     let states = {};
     let store = null;
@@ -32,12 +36,24 @@ const RResources = (() => {
       return unit.age_s + (Date.now() - unit.receivedAt) / 1000;
     }
 
+    // True while the last store health read reports the store unreachable.
+    function storeDown() {
+      return Boolean(store && store.reachable === false);
+    }
+
+    function renderBanner() {
+      banner.hidden = !storeDown();
+      banner.textContent = storeDown() ? R.t("web.resources.unreachable_since", { time: store.since ? R.clockTime(store.since) : "?" }) : "";
+    }
+
     function unitRow(unit) {
-      const state = unit.stale ? "unknown" : unit.state;
+      const down = storeDown();
+      const state = unit.stale || down ? "unknown" : unit.state;
       // A unit never set has no age: the time since the page loaded is not one.
       const neverSet = unit.set_at === null || unit.age_s === null;
       const details = [neverSet ? R.t("web.resources.never_set") : R.t("web.resources.age", { age: R.duration(ageOf(unit)) })];
-      if (unit.stale) details.push(R.t("web.resources.stale"));
+      if (down) details.push(R.t("web.resources.outdated"));
+      else if (unit.stale) details.push(R.t("web.resources.stale"));
       if (unit.until) details.push(R.t("web.resources.until", { time: R.clockTime(unit.until) }));
       if (unit.set_by) details.push(R.t("web.resources.set_by", { name: unit.set_by }));
 
@@ -66,6 +82,7 @@ const RResources = (() => {
     }
 
     function render() {
+      renderBanner();
       list.replaceChildren();
       if (!units.size) {
         list.append(R.element("p", { text: R.t("web.resources.empty") }));
@@ -164,15 +181,34 @@ const RResources = (() => {
         if (line.startsWith("event:")) event = line.slice(6).trim();
         else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
       }
-      if (event !== "state" || !data.length) return;
+      if ((event !== "state" && event !== "store") || !data.length) return;
+      let body;
       try {
-        upsert(JSON.parse(data.join("\n")));
+        body = JSON.parse(data.join("\n"));
       } catch (error) {
         console.error("unreadable resource event", error, block);
         return;
       }
-      setStatus("web.resources.live");
+      if (event === "store") {
+        handleStore(body);
+        return;
+      }
+      upsert(body);
+      if (!storeDown()) setStatus("web.resources.live");
       render();
+    }
+
+    // A store event comes at each heartbeat and when reachability changes. Back from an
+    // outage, the list is loaded again, because the changes made meanwhile were not sent.
+    function handleStore(health) {
+      const wasDown = storeDown();
+      store = { ...(store || {}), ...health };
+      if (storeDown()) {
+        setStatus("web.resources.store_down", { name: store.name }, true);
+        render();
+      } else if (wasDown) {
+        load();
+      }
     }
 
     R.configReady.then((config) => {

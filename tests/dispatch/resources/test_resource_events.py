@@ -148,6 +148,9 @@ def test_stream_sends_changes_and_heartbeats(live):
         assert reader.response.status == 200
         assert reader.response.getheader("content-type").startswith("text/event-stream")
         reader.wait_line(": connected")
+        reader.wait_line("event: store")
+        first_status = json.loads(reader.lines.get(timeout=5)[len("data: "):])
+        assert first_status == {"name": "memory", "reachable": True, "since": None}
         status, _ = _put(server.port, "/api/v1/resources/helicopter/annecy-meythet-base", {"state": "grounded_weather"}, made[Role.REGULATOR])
         assert status == 200
         _put(server.port, "/api/v1/resources/cath_lab/annecy-change", {"state": "closed", "until": "08:00"}, made[Role.REGULATOR])
@@ -157,6 +160,8 @@ def test_stream_sends_changes_and_heartbeats(live):
         assert (second["kind"], second["state"]) == ("cath_lab", "closed")
         assert second["until"] is not None
         reader.wait_line(": heartbeat", timeout_s=5)
+        reader.wait_line("event: store", timeout_s=1)
+        assert json.loads(reader.lines.get(timeout=5)[len("data: "):])["reachable"] is True
     finally:
         reader.close()
 
