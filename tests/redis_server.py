@@ -46,12 +46,14 @@ class RedisServer:
     def __init__(self) -> None:
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
+        self._placeholder: socket.socket | None = None
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
         """Start on the port used before, or on the first free port; raise RuntimeError when none starts."""
+        self._release_port()
         candidates = [self.port] if self.port is not None else [port for port in PORTS if port_is_free(port)]
         for port in candidates:
             if self._start_on(port):
@@ -73,7 +75,9 @@ class RedisServer:
                 if process.poll() is not None:
                     return False
                 try:
-                    client.ping()
+                    # Another run's server may answer on this port: only this process counts.
+                    if int(client.info("server")["process_id"]) != process.pid:
+                        break
                     self.process = process
                     return True
                 except redis.ConnectionError:
@@ -85,10 +89,34 @@ class RedisServer:
         return False
 
     def stop(self) -> None:
+        """Stop the server and hold its port until ``start``, so another test run does not take it meanwhile."""
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+            self._hold_port()
+
+    def close(self) -> None:
+        """Stop the server for good and free its port."""
+        self.stop()
+        self._release_port()
+
+    def _hold_port(self) -> None:
+        # A listening socket makes the port look taken to port_is_free and to redis-server.
+        placeholder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        placeholder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            placeholder.bind(("127.0.0.1", self.port))
+            placeholder.listen(1)
+        except OSError:
+            placeholder.close()
+            return
+        self._placeholder = placeholder
+
+    def _release_port(self) -> None:
+        if self._placeholder is not None:
+            self._placeholder.close()
+            self._placeholder = None
 
 
 def started_server() -> RedisServer:

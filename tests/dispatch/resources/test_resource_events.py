@@ -18,6 +18,7 @@ from dispatch.api_resources import GracefulServer
 from dispatch.auth import Role, add_token
 from dispatch.cli import main
 from free_ports import listening_socket
+from redis_server import closed_port
 
 HOST = "127.0.0.1"
 
@@ -237,5 +238,6 @@ def test_cli_by_reaches_single_desk(single_desk_live, capsys, monkeypatch):
 
 
 def test_cli_reports_unreachable_service(capsys):
-    assert main(["resources", "list", "--url", f"http://{HOST}:8449"]) == 1
-    assert "8449" in capsys.readouterr().err
+    port = closed_port()
+    assert main(["resources", "list", "--url", f"http://{HOST}:{port}"]) == 1
+    assert str(port) in capsys.readouterr().err

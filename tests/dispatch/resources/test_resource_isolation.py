@@ -28,7 +28,7 @@ UNIT = "annecy-change"
 def server():
     started = started_server()
     yield started
-    started.stop()
+    started.close()
 
 
 def _store(url: str, units, namespace: str = "northern-alps", **options) -> RedisStore:

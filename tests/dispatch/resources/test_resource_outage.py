@@ -26,7 +26,7 @@ CATH = ResourceKind.CATH_LAB
 def server():
     started = started_server()
     yield started
-    started.stop()
+    started.close()
 
 
 def _wait_snapshot(store: RedisStore, condition, timeout_s: float = 10):
