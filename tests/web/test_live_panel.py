@@ -174,7 +174,7 @@ def redis_desk(browser, settings, context):
     yield page, server, app
     context_.close()
     thread.stop()
-    server.stop()
+    server.close()
 
 
 def test_panel_marks_redis_outage(redis_desk):

@@ -16,9 +16,13 @@ const RResources = (() => {
     const banner = R.element("p", { class: "resource-banner", role: "alert", hidden: "hidden" });
     list.before(banner);
     const units = new Map();
+    // States picked in a unit's selector and not applied yet, by unit key.
+    const choices = new Map();
     let states = {};
     let store = null;
     let streamAbort = null;
+    // False until the current stream's first store event, which the service sends once subscribed.
+    let subscribed = false;
 
     function key(unit) {
       return `${unit.kind}/${unit.unit_id}`;
@@ -57,14 +61,18 @@ const RResources = (() => {
       if (unit.until) details.push(R.t("web.resources.until", { time: R.clockTime(unit.until) }));
       if (unit.set_by) details.push(R.t("web.resources.set_by", { name: unit.set_by }));
 
-      // The selector starts on an empty choice, so Apply changes nothing until a state is picked.
+      // The selector starts on an empty choice, so Apply changes nothing until a state is
+      // picked. A pick not yet applied survives the list being drawn again.
+      const picked = choices.get(key(unit)) || "";
       const select = R.element("select", { "aria-label": R.t("web.resources.change", { name: unit.name }) });
-      select.append(R.element("option", { value: "", selected: "selected", text: R.t("web.resources.choose") }));
+      select.append(R.element("option", { value: "", selected: picked ? null : "selected", text: R.t("web.resources.choose") }));
       for (const choice of states[unit.kind] || []) {
-        select.append(R.element("option", { value: choice, text: R.t(`state.${choice}`) }));
+        select.append(R.element("option", { value: choice, selected: choice === picked ? "selected" : null, text: R.t(`state.${choice}`) }));
       }
-      const apply = R.element("button", { type: "button", class: "small", disabled: "disabled", text: R.t("web.resources.apply") });
+      const apply = R.element("button", { type: "button", class: "small", disabled: picked ? null : "disabled", text: R.t("web.resources.apply") });
       select.addEventListener("change", () => {
+        if (select.value) choices.set(key(unit), select.value);
+        else choices.delete(key(unit));
         apply.disabled = !select.value;
       });
       apply.addEventListener("click", () => {
@@ -115,6 +123,7 @@ const RResources = (() => {
         setStatus("web.resources.save_failed", { name: unit.name, message: R.errorMessage(result.data, result.status) }, true);
         return;
       }
+      choices.delete(key(unit));
       if (result.data && result.data.unit_id) upsert(result.data);
       setStatus("web.resources.saved", { name: unit.name, state: R.t(`state.${state}`) });
       render();
@@ -140,12 +149,27 @@ const RResources = (() => {
         setTimeout(load, RETRY_UNAVAILABLE_MS);
         return;
       }
-      store = result.data.store;
+      showList(result.data);
+      stream();
+    }
+
+    function showList(data) {
+      store = data.store;
       units.clear();
-      for (const unit of result.data.units) upsert(unit);
+      for (const unit of data.units) upsert(unit);
       setStatus("web.resources.live");
       render();
-      stream();
+    }
+
+    // Read the list again once the stream is subscribed: a change made between the first
+    // read and the subscription is in this list, and every later change comes as an event.
+    async function refreshList() {
+      try {
+        const result = await R.api("/api/v1/resources");
+        if (result.ok) showList(result.data);
+      } catch (error) {
+        console.error("resource list not refreshed", error);
+      }
     }
 
     // Read the event stream until it ends, then load the snapshot again, which also
@@ -153,6 +177,7 @@ const RResources = (() => {
     async function stream() {
       if (streamAbort) streamAbort.abort();
       streamAbort = new AbortController();
+      subscribed = false;
       try {
         const response = await fetch("/api/v1/resources/events", { headers: await R.headers({ Accept: "text/event-stream" }), signal: streamAbort.signal });
         if (!response.ok || !response.body) throw new Error(String(response.status));
@@ -202,7 +227,13 @@ const RResources = (() => {
     // outage, the list is loaded again, because the changes made meanwhile were not sent.
     function handleStore(health) {
       const wasDown = storeDown();
+      const first = !subscribed;
+      subscribed = true;
       store = { ...(store || {}), ...health };
+      if (first && !storeDown()) {
+        refreshList();
+        return;
+      }
       if (storeDown()) {
         setStatus("web.resources.store_down", { name: store.name }, true);
         render();
