@@ -129,7 +129,12 @@ def record_case(
     engine = request.app.state.registry_engine
     if engine is None:
         return _unavailable(request)
-    check = case_check(engine, request.app.state.context.region, case_ids=[str(body.get("case_id", "")).strip()])
+    check = case_check(
+        engine,
+        request.app.state.context.region,
+        case_ids=[str(body.get("case_id", "")).strip()],
+        case_id_pattern=request.app.state.settings.case_id_pattern,
+    )
     case, errors = check_case(body, 1, check)
     if case is None:
         first = errors[0]

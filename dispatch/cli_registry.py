@@ -64,14 +64,14 @@ def run(args: argparse.Namespace, settings: Settings, lang: str) -> int:
 
     engine = open_registry(settings)
     try:
-        return _run_on(command, args, engine, load_region(settings.region_dir, settings.data_dir), lang)
+        return _run_on(command, args, engine, load_region(settings.region_dir, settings.data_dir), lang, settings)
     finally:
         engine.dispose()
 
 
-def _run_on(command: str, args: argparse.Namespace, engine, region, lang: str) -> int:  # noqa: ANN001
+def _run_on(command: str, args: argparse.Namespace, engine, region, lang: str, settings: Settings) -> int:  # noqa: ANN001
     if command == "import":
-        return _import(args, engine, region, lang)
+        return _import(args, engine, region, lang, settings)
     if command == "expected":
         from dispatch.registry.export import store_expected
 
@@ -95,10 +95,10 @@ def _run_on(command: str, args: argparse.Namespace, engine, region, lang: str) -
     return 1
 
 
-def _import(args: argparse.Namespace, engine, region, lang: str) -> int:  # noqa: ANN001
+def _import(args: argparse.Namespace, engine, region, lang: str, settings: Settings) -> int:  # noqa: ANN001
     from dispatch.registry.importer import import_csv
 
-    report = import_csv(engine, args.file, region)
+    report = import_csv(engine, args.file, region, case_id_pattern=settings.case_id_pattern)
     if args.json:
         print(json.dumps(
             {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from dispatch.registry.case_id import DEFAULT_CASE_ID_PATTERN
 from dispatch.registry.fields import CSV_COLUMNS, IDENTITY_COLUMNS, REQUIRED_COLUMNS
 from dispatch.registry.models import CaseRecord, RecommendationRecord
 from dispatch.registry.store import RegistryError
@@ -46,11 +48,12 @@ class ImportReport:
         return sorted({error.row for error in self.errors})
 
 
-def case_check(engine: Engine, region: Region, case_ids: list[str] | None = None) -> CaseCheck:
+def case_check(engine: Engine, region: Region, case_ids: list[str] | None = None, case_id_pattern: str = DEFAULT_CASE_ID_PATTERN) -> CaseCheck:
     """Return the checks of a case against the region and what the registry already holds.
 
     With ``case_ids``, only those ids are looked up among the stored cases (one case from
-    the API); without, every stored id is read once (a file).
+    the API); without, every stored id is read once (a file). ``case_id_pattern`` is the
+    registry's case id format (RESURCOR_CASE_ID_PATTERN).
     """
     query = select(CaseRecord.case_id)
     if case_ids is not None:
@@ -72,6 +75,7 @@ def case_check(engine: Engine, region: Region, case_ids: list[str] | None = None
         existing_case_ids=existing,
         recommendation_state=recommendation_state,
         contains=region.contains,
+        case_id_pattern=re.compile(case_id_pattern),
     )
 
 
@@ -103,7 +107,7 @@ def read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
     return columns, list(reader)
 
 
-def import_csv(engine: Engine, path: Path, region: Region) -> ImportReport:
+def import_csv(engine: Engine, path: Path, region: Region, *, case_id_pattern: str = DEFAULT_CASE_ID_PATTERN) -> ImportReport:
     """Import the cases of a CSV file; raise RegistryError when the file itself is unusable."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -111,14 +115,16 @@ def import_csv(engine: Engine, path: Path, region: Region) -> ImportReport:
         raise RegistryError("registry_file_unreadable", f"cannot read {path}: {err}", field="file", path=str(path), detail=str(err)) from err
     except UnicodeDecodeError as err:
         raise RegistryError("registry_file_unreadable", f"{path} is not UTF-8: {err}", field="file", path=str(path), detail=str(err)) from err
-    return import_text(engine, text, region, source=str(path))
+    return import_text(engine, text, region, source=str(path), case_id_pattern=case_id_pattern)
 
 
-def import_text(engine: Engine, text: str, region: Region, *, source: str = "<text>") -> ImportReport:
+def import_text(
+    engine: Engine, text: str, region: Region, *, source: str = "<text>", case_id_pattern: str = DEFAULT_CASE_ID_PATTERN
+) -> ImportReport:
     """Import the cases of CSV text; see import_csv."""
     started = time.perf_counter()
     _, rows = read_rows(text)
-    check = case_check(engine, region)
+    check = case_check(engine, region, case_id_pattern=case_id_pattern)
     report = ImportReport(rows=len(rows))
 
     valid: list[ValidCase] = []

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from dispatch.i18n import catalogue, translate
+from dispatch.registry.case_id import DEFAULT_CASE_ID_PATTERN, case_id_problem
 from dispatch.registry.fields import (
     ADMISSIONS,
     AFTER_CALL_FIELDS,
@@ -28,7 +29,6 @@ from dispatch.timeparse import parse_time
 from geodata.communes import CommuneIndex
 from geodata.errors import InputError
 
-CASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 TRUE_WORDS = {"1", "true", "yes", "oui", "o", "y"}
 FALSE_WORDS = {"0", "false", "no", "non", "n"}
 
@@ -67,6 +67,8 @@ class CaseCheck:
     linked_in_batch: set[str] = field(default_factory=set)
     # Returns whether (lon, lat) lies in the region; None accepts every point.
     contains: Callable[[float, float], bool] | None = None
+    # The registry's case id format (RESURCOR_CASE_ID_PATTERN).
+    case_id_pattern: re.Pattern[str] = re.compile(DEFAULT_CASE_ID_PATTERN)
 
 
 @dataclass
@@ -93,10 +95,11 @@ def check_case(raw: dict[str, Any], row: int, check: CaseCheck) -> tuple[ValidCa
 
     # Identity: a pseudonymous id, age in years and sex.
     case_id = _text(raw, "case_id")
+    problem = case_id_problem(case_id, check.case_id_pattern) if case_id else None
     if not case_id:
         reject("case_id", "missing")
-    elif not CASE_ID_PATTERN.match(case_id):
-        reject("case_id", "case_id_invalid", value=case_id)
+    elif problem is not None:
+        reject("case_id", problem[0], **problem[1])
     elif case_id in check.existing_case_ids:
         reject("case_id", "duplicate_case_id", value=case_id)
     values["case_id"] = case_id

@@ -42,7 +42,7 @@ def test_synth_import_report_export(env, capsys):
 
 def test_import_lists_rejected_rows(env, capsys):
     (env / "bad.csv").write_text(
-        "case_id,commune_insee,call\nOK,38185,2008-01-01T10:00+01:00\nBAD,99999,2008-01-01T10:00+01:00\n", encoding="utf-8"
+        "case_id,commune_insee,call\nCLI-2008-1,38185,2008-01-01T10:00+01:00\nCLI-2008-2,99999,2008-01-01T10:00+01:00\n", encoding="utf-8"
     )
 
     assert main(["registry", "import", "bad.csv", "--json", "--lang", "en"]) == 1
@@ -53,14 +53,14 @@ def test_import_lists_rejected_rows(env, capsys):
 
 
 def test_import_error_line_in_french(env, capsys):
-    (env / "bad.csv").write_text("case_id,commune_insee,call\nBAD,38185,2008-10-26T02:30\n", encoding="utf-8")
+    (env / "bad.csv").write_text("case_id,commune_insee,call\nCLI-2008-3,38185,2008-10-26T02:30\n", encoding="utf-8")
 
     assert main(["registry", "import", "bad.csv"]) == 1
     assert "ligne 2 : call : 2008-10-26T02:30:00 existe deux fois" in capsys.readouterr().err
 
 
 def test_identity_column_rejected(env, capsys):
-    (env / "named.csv").write_text("case_id,commune_insee,call,nom\nA,38185,2008-01-01T10:00+01:00,Dupont\n", encoding="utf-8")
+    (env / "named.csv").write_text("case_id,commune_insee,call,nom\nCLI-2008-4,38185,2008-01-01T10:00+01:00,Dupont\n", encoding="utf-8")
 
     assert main(["registry", "import", "named.csv"]) == 1
     assert "colonnes identifiantes refusées (nom)" in capsys.readouterr().err
