@@ -1,7 +1,7 @@
 """Export of the registry to CSV (local times with their offset) or Parquet (UTC timestamps).
 
-An export has the import's case columns, the case's département, and the figures of its
-linked recommendation (``recommended_*``, ``predicted_*`` and ``recommendation_source``).
+An export has the import's case columns, where the position came from
+(``position_source``), the case's département, and the figures of its linked recommendation (``recommended_*``, ``predicted_*`` and ``recommendation_source``).
 """
 
 from __future__ import annotations
@@ -21,13 +21,22 @@ from dispatch.registry.store import RegistryError
 logger = logging.getLogger(__name__)
 
 FORMATS = ("csv", "parquet")
-EXPORT_COLUMNS = (*CASE_FIELDS, "departement", *RECOMMENDED_FIELDS, "recommendation_source")
+# position_source follows lat and lon: "measured", "commune_centre", or empty for cases
+# stored before it was recorded.
+EXPORT_COLUMNS = (
+    *CASE_FIELDS[: CASE_FIELDS.index("lon") + 1],
+    "position_source",
+    *CASE_FIELDS[CASE_FIELDS.index("lon") + 1 :],
+    "departement",
+    *RECOMMENDED_FIELDS,
+    "recommendation_source",
+)
 
 
 def export_frame(engine: Engine) -> pd.DataFrame:
     """Return every case, ordered by call time, with its recommendation's figures; times in UTC."""
     recommendation = RecommendationRecord
-    case_columns = [getattr(CaseRecord, name) for name in (*CASE_FIELDS, "departement")]
+    case_columns = [getattr(CaseRecord, name) for name in EXPORT_COLUMNS if name in CaseRecord.__table__.columns]
     query = (
         select(
             *case_columns,

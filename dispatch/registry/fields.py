@@ -25,6 +25,10 @@ STRATEGIES = ("primary_pci", "fibrinolysis_then_transfer", "pci_centre_no_lysis"
 TRANSPORTS = ("road", "helicopter")
 ADMISSIONS = ("direct", "ed")
 SEXES = ("F", "M")
+# Where a case's stored position came from: lat/lon given with the case, or the commune's
+# centre when none were given.
+POSITION_MEASURED = "measured"
+POSITION_COMMUNE_CENTRE = "commune_centre"
 
 # Columns of a recommendation given outside the live service (a paper protocol, a past
 # registry): the import stores them as a recommendation linked to the case.

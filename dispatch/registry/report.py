@@ -139,7 +139,7 @@ def build_report(frame: pd.DataFrame, year: int, lang: str, expected: dict[int, 
 
     title = translate("registry.report_title", lang, year=year, region=region_name)
     generated = translate("registry.generated", lang, at=datetime.now(UTC).isoformat(timespec="minutes"), cases=len(frame))
-    notes = "".join(f"<li>{html.escape(translate(f'registry.note_{key}', lang))}</li>" for key in ("medians", "targets", "followed", "gap", "completeness"))
+    notes = "".join(f"<li>{html.escape(translate(f'registry.note_{key}', lang))}</li>" for key in ("medians", "targets", "followed", "gap", "completeness", "position"))
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>

@@ -18,6 +18,8 @@ from dispatch.registry.case_id import DEFAULT_CASE_ID_PATTERN, case_id_problem
 from dispatch.registry.fields import (
     ADMISSIONS,
     AFTER_CALL_FIELDS,
+    POSITION_COMMUNE_CENTRE,
+    POSITION_MEASURED,
     RECOMMENDED_FIELDS,
     SEXES,
     STRATEGIES,
@@ -116,7 +118,8 @@ def check_case(raw: dict[str, Any], row: int, check: CaseCheck) -> tuple[ValidCa
                 reject("age_years", "age_range", value=age)
     values["sex"] = _choice(raw, "sex", SEXES, reject, upper=True)
 
-    # Place: the commune, and the position rounded to 100 m (the commune's point if none).
+    # Place: the commune, and the position rounded to 100 m. Without one, the commune's
+    # centre is stored and marked as such, so the export never passes it off as measured.
     insee = _text(raw, "commune_insee")
     commune = check.communes.by_insee(insee) if insee else None
     if not insee:
@@ -125,7 +128,7 @@ def check_case(raw: dict[str, Any], row: int, check: CaseCheck) -> tuple[ValidCa
         reject("commune_insee", "commune_unknown", value=insee)
     values["commune_insee"] = insee
     values["departement"] = commune.departement if commune else None
-    values["lat"], values["lon"] = _position(raw, commune, check, reject)
+    values["lat"], values["lon"], values["position_source"] = _position(raw, commune, check, reject)
 
     # Times, then their order along the chain.
     for name in TIME_FIELDS:
@@ -193,30 +196,33 @@ def _destination(raw: dict[str, Any], name: str, check: CaseCheck, reject) -> st
     return value or None
 
 
-def _position(raw: dict[str, Any], commune, check: CaseCheck, reject) -> tuple[float | None, float | None]:  # noqa: ANN001
+def _position(raw: dict[str, Any], commune, check: CaseCheck, reject) -> tuple[float | None, float | None, str | None]:  # noqa: ANN001
+    """Return the rounded position and its source ("measured" or "commune_centre")."""
     lat_text, lon_text = _text(raw, "lat"), _text(raw, "lon")
     if not lat_text and not lon_text:
-        return (round_position(commune.lat, commune.lon, check.crs) if commune else (None, None))
+        if commune is None:
+            return None, None, None
+        return (*round_position(commune.lat, commune.lon, check.crs), POSITION_COMMUNE_CENTRE)
     if not lat_text or not lon_text:
         missing = "lat" if not lat_text else "lon"
         reject(missing, "position_half", other="lon" if missing == "lat" else "lat")
-        return None, None
+        return None, None, None
     try:
         lat, lon = float(lat_text), float(lon_text)
     except ValueError:
         bad = "lat" if not _is_number(lat_text) else "lon"
         reject(bad, "number_invalid", value=lat_text if bad == "lat" else lon_text)
-        return None, None
+        return None, None, None
     if not -90 <= lat <= 90:
         reject("lat", "latitude_range", value=lat_text)
-        return None, None
+        return None, None, None
     if not -180 <= lon <= 180:
         reject("lon", "longitude_range", value=lon_text)
-        return None, None
+        return None, None, None
     if check.contains is not None and not check.contains(lon, lat):
         reject("lat", "position_outside_region", lat=lat_text, lon=lon_text)
-        return None, None
-    return round_position(lat, lon, check.crs)
+        return None, None, None
+    return (*round_position(lat, lon, check.crs), POSITION_MEASURED)
 
 
 def _is_number(text: str) -> bool:
