@@ -14,9 +14,11 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import shapely
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -75,8 +77,22 @@ def case_check(engine: Engine, region: Region, case_ids: list[str] | None = None
         existing_case_ids=existing,
         recommendation_state=recommendation_state,
         contains=region.contains,
+        commune_distance_m=partial(commune_distance_m, region) if region.communes_polygons_path is not None else None,
+        commune_at=region.commune_at,
         case_id_pattern=re.compile(case_id_pattern),
     )
+
+
+def commune_distance_m(region: Region, insee: str, lon: float, lat: float) -> float | None:
+    """Return how far the point lies outside the commune's polygon in metres (0 inside), or None without a polygon."""
+    polygon = region.commune_polygon(insee)
+    if polygon is None:
+        return None
+    shapely.prepare(polygon)
+    x, y = region.project(lon, lat)
+    if shapely.contains_xy(polygon, x, y):
+        return 0.0
+    return float(shapely.distance(polygon, shapely.Point(x, y)))
 
 
 def read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:

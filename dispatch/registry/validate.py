@@ -17,7 +17,7 @@ from dispatch.i18n import catalogue, translate
 from dispatch.registry.case_id import DEFAULT_CASE_ID_PATTERN, case_id_problem
 from dispatch.registry.fields import (
     ADMISSIONS,
-    AFTER_CALL_FIELDS,
+    CHAIN_STAGES,
     POSITION_COMMUNE_CENTRE,
     POSITION_MEASURED,
     RECOMMENDED_FIELDS,
@@ -28,9 +28,13 @@ from dispatch.registry.fields import (
 )
 from dispatch.registry.privacy import round_position
 from dispatch.timeparse import parse_time
-from geodata.communes import CommuneIndex
+from geodata.communes import Commune, CommuneIndex
 from geodata.errors import InputError
 
+# How far outside its commune's polygon a point may lie and still be accepted. The
+# polygons are simplified to 0.0005° (about 55 m), a stored position is rounded to 100 m
+# (at most 71 m off), and a home on a boundary may be geocoded just across it.
+COMMUNE_TOLERANCE_M = 500.0
 TRUE_WORDS = {"1", "true", "yes", "oui", "o", "y"}
 FALSE_WORDS = {"0", "false", "no", "non", "n"}
 
@@ -69,6 +73,11 @@ class CaseCheck:
     linked_in_batch: set[str] = field(default_factory=set)
     # Returns whether (lon, lat) lies in the region; None accepts every point.
     contains: Callable[[float, float], bool] | None = None
+    # Returns how far (lon, lat) lies outside a commune's polygon in metres (0 inside), or
+    # None when the region has no polygon for it; None here skips the check.
+    commune_distance_m: Callable[[str, float, float], float | None] | None = None
+    # Returns the commune whose polygon contains (lon, lat), or None.
+    commune_at: Callable[[float, float], Commune | None] = lambda _lon, _lat: None
     # The registry's case id format (RESURCOR_CASE_ID_PATTERN).
     case_id_pattern: re.Pattern[str] = re.compile(DEFAULT_CASE_ID_PATTERN)
 
@@ -135,7 +144,7 @@ def check_case(raw: dict[str, Any], row: int, check: CaseCheck) -> tuple[ValidCa
         values[name] = _time(raw, name, check.timezone, reject)
     if values["call"] is None and not any(e.field == "call" for e in errors):
         reject("call", "missing")
-    _check_order(values, reject)
+    _check_order(values, check.timezone, reject)
 
     # What was done, and the outcome.
     values["strategy"] = _choice(raw, "strategy", STRATEGIES, reject)
@@ -222,7 +231,32 @@ def _position(raw: dict[str, Any], commune, check: CaseCheck, reject) -> tuple[f
     if check.contains is not None and not check.contains(lon, lat):
         reject("lat", "position_outside_region", lat=lat_text, lon=lon_text)
         return None, None, None
+    if commune is not None and not _in_commune(commune, lat, lon, check, reject):
+        return None, None, None
     return (*round_position(lat, lon, check.crs), POSITION_MEASURED)
+
+
+def _in_commune(commune: Commune, lat: float, lon: float, check: CaseCheck, reject) -> bool:  # noqa: ANN001
+    """Check that the point lies in the commune's polygon or within COMMUNE_TOLERANCE_M of it; reject it and return False otherwise."""
+    if check.commune_distance_m is None:
+        return True
+    distance = check.commune_distance_m(commune.insee, lon, lat)
+    if distance is None or distance <= COMMUNE_TOLERANCE_M:
+        return True
+    params = {
+        "insee": commune.insee,
+        "commune": commune.name,
+        "lat": f"{lat:.5f}",
+        "lon": f"{lon:.5f}",
+        "distance_m": round(distance),
+        "tolerance_m": round(COMMUNE_TOLERANCE_M),
+    }
+    found = check.commune_at(lon, lat)
+    if found is not None:
+        reject("commune_insee", "position_other_commune", found_insee=found.insee, found_commune=found.name, **params)
+    else:
+        reject("commune_insee", "position_far_from_commune", **params)
+    return False
 
 
 def _is_number(text: str) -> bool:
@@ -244,19 +278,24 @@ def _time(raw: dict[str, Any], name: str, timezone: ZoneInfo, reject) -> datetim
         return None
 
 
-def _check_order(values: dict[str, Any], reject) -> None:  # noqa: ANN001
-    onset, call = values.get("onset"), values.get("call")
-    for name in TIME_FIELDS[1:]:
-        moment = values.get(name)
-        if moment is not None and onset is not None and moment < onset:
-            reject(name, "time_before_onset", value=moment.isoformat(), onset=onset.isoformat())
-    for name in AFTER_CALL_FIELDS:
-        moment = values.get(name)
-        if moment is not None and call is not None and moment < call:
-            reject(name, "time_before_call", value=moment.isoformat(), call=call.isoformat())
-    puncture, wire = values.get("arterial_puncture"), values.get("wire_crossing")
-    if puncture is not None and wire is not None and wire < puncture:
-        reject("wire_crossing", "wire_before_puncture", value=wire.isoformat(), puncture=puncture.isoformat())
+def _check_order(values: dict[str, Any], timezone: ZoneInfo, reject) -> None:  # noqa: ANN001
+    """Reject each time that precedes a time of an earlier stage of the chain (CHAIN_STAGES)."""
+    latest_name, latest = None, None
+    for stage in CHAIN_STAGES:
+        stage_name, stage_latest = latest_name, latest
+        for name in stage:
+            moment = values.get(name)
+            if moment is None:
+                continue
+            if latest is not None and moment < latest:
+                reject(name, "chain_order", value=_local(moment, timezone), earlier=latest_name, earlier_value=_local(latest, timezone))
+            if stage_latest is None or moment > stage_latest:
+                stage_name, stage_latest = name, moment
+        latest_name, latest = stage_name, stage_latest
+
+
+def _local(moment: datetime, timezone: ZoneInfo) -> str:
+    return moment.astimezone(timezone).isoformat(timespec="minutes")
 
 
 def _described_recommendation(raw: dict[str, Any], values: dict[str, Any], check: CaseCheck, reject) -> dict[str, Any] | None:  # noqa: ANN001

@@ -110,6 +110,10 @@ def test_followed_recommendation_appears_in_next_report(client):
         ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00", "colour": "red"}, "colour", "unknown_field"),
         ({"case_id": "Dupont_Jean_19500302", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}, "case_id", "registry_case_id_date"),
         ({"case_id": "Dupont_Jean", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}, "case_id", "registry_case_id_name"),
+        ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00",
+          "ecg": "2008-03-30T10:50+02:00", "diagnosis": "2008-03-30T10:45+02:00"}, "diagnosis", "registry_chain_order"),
+        ({"case_id": "API-2008-9", "commune_insee": "74056", "lat": 45.1885, "lon": 5.7245, "call": "2008-03-30T10:30+02:00"},
+         "commune_insee", "registry_position_other_commune"),
     ],
 )
 def test_invalid_case_names_field(client, body, field, code):

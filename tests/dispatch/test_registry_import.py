@@ -66,14 +66,14 @@ def test_bad_rows_rejected_with_row_and_field(registry_engine, region):
     assert report.rows == 11
     assert report.imported == 2
     assert found == {
-        (3, "call", "time_before_onset"),
-        (4, "arterial_puncture", "time_before_call"),
+        (3, "call", "chain_order"),
+        (4, "arterial_puncture", "chain_order"),
         (5, "commune_insee", "commune_unknown"),
         (6, "case_id", "duplicate_case_id"),
         (7, "call", "time_nonexistent"),
         (8, "call", "time_ambiguous"),
         (10, "strategy", "choice_invalid"),
-        (10, "wire_crossing", "wire_before_puncture"),
+        (10, "wire_crossing", "chain_order"),
         (11, "recommendation_id", "recommendation_unknown"),
         (12, "lat", "position_outside_region"),
     }
