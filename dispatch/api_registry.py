@@ -157,7 +157,7 @@ def record_case(
     allowed = set(CASE_FIELDS) | set(RECOMMENDED_FIELDS)
     identity = sorted(name for name in body if name.lower() in IDENTITY_COLUMNS)
     if identity:
-        err = RegistryError("registry_identity_columns", "identity fields", field=identity[0], columns=", ".join(identity))
+        err = RegistryError("registry_identity_fields", "identity fields", field=identity[0], fields=", ".join(identity), count=len(identity))
         return _error(422, err.code, err.field, error_text(err, lang))
     unknown = sorted(name for name in body if name not in allowed)
     if unknown:
@@ -180,8 +180,8 @@ def record_case(
     case, errors = check_case(body, 1, check)
     if case is None:
         first = errors[0]
-        return _error(422, f"registry_{first.code}" if not first.code.startswith("time_") else first.code, first.field, first.text(lang), errors=[
-            {"field": e.field, "code": e.code, "message": e.text(lang)} for e in errors
+        return _error(422, f"registry_{first.code}" if not first.code.startswith("time_") else first.code, first.field, first.text(lang, api=True), errors=[
+            {"field": e.field, "code": e.code, "message": e.text(lang, api=True)} for e in errors
         ])
     try:
         store_cases(engine, [case])

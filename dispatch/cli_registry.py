@@ -76,13 +76,13 @@ def _run_on(command: str, args: argparse.Namespace, engine, region, lang: str, s
         from dispatch.registry.export import store_expected
 
         counts = store_expected(engine, args.file)
-        print(translate("registry.expected_done", lang, years=len(counts)))
+        print(translate("registry.expected_done", lang, count=len(counts)))
         return 0
     if command == "export":
         from dispatch.registry.export import export
 
         count = export(engine, args.out, args.file_format, region.timezone)
-        print(translate("registry.export_done", lang, cases=count, path=args.out))
+        print(translate("registry.export_done", lang, count=count, path=args.out))
         return 0
     if command == "report":
         from dispatch.registry.report import registry_report, write_report
@@ -112,10 +112,22 @@ def _import(args: argparse.Namespace, engine, region, lang: str, settings: Setti
             indent=2,
         ))
     else:
-        print(translate("registry.import_done", lang, rows=report.rows, imported=report.imported, rejected=len(report.rejected_rows), seconds=f"{report.seconds:.2f}"))
+        print(translate(
+            "registry.import_done",
+            lang,
+            rows_read=translate("registry.rows_read", lang, count=report.rows),
+            cases_imported=translate("registry.cases_imported", lang, count=report.imported),
+            rows_rejected=translate("registry.rows_rejected", lang, count=len(report.rejected_rows)),
+            seconds=_decimal(report.seconds, lang),
+        ))
         for error in report.errors:
             print(translate("registry.row_error", lang, row=error.row, field=error.field, message=error.text(lang)), file=sys.stderr)
     return EXIT_ROWS_REJECTED if report.errors else 0
+
+
+def _decimal(seconds: float, lang: str) -> str:
+    text = f"{seconds:.2f}"
+    return text.replace(".", ",") if lang == "fr" else text
 
 
 def _synth(args: argparse.Namespace, settings: Settings, lang: str) -> int:
@@ -132,5 +144,5 @@ def _synth(args: argparse.Namespace, settings: Settings, lang: str) -> int:
     write_csv(rows, args.out)
     expected_path = args.out.with_name(f"{args.out.stem}-expected.csv")
     write_expected(expected, expected_path)
-    print(translate("registry.synth_done", lang, cases=len(rows), path=args.out, expected_path=expected_path))
+    print(translate("registry.synth_done", lang, count=len(rows), path=args.out, expected_path=expected_path))
     return 0

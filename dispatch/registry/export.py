@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from dispatch.registry.fields import CASE_FIELDS, RECOMMENDED_FIELDS, TIME_FIELDS
 from dispatch.registry.models import CaseRecord, ExpectedCount, RecommendationRecord
-from dispatch.registry.store import RegistryError
+from dispatch.registry.store import RegistryError, RegistryInputError
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def store_expected(engine: Engine, path: Path) -> dict[int, int]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             if set(reader.fieldnames or []) != {"year", "expected_cases"}:
-                raise RegistryError(
+                raise RegistryInputError(
                     "registry_expected_columns", f"{path}: the columns must be year,expected_cases", field="columns", path=str(path)
                 )
             for row_number, row in enumerate(reader, start=2):
@@ -94,7 +94,7 @@ def store_expected(engine: Engine, path: Path) -> dict[int, int]:
                     if count <= 0:
                         raise ValueError(count)
                 except ValueError as err:
-                    raise RegistryError(
+                    raise RegistryInputError(
                         "registry_expected_invalid",
                         f"{path}, row {row_number}: {row} is not a year and a positive count",
                         field="expected_cases",
@@ -103,7 +103,7 @@ def store_expected(engine: Engine, path: Path) -> dict[int, int]:
                     ) from err
                 counts[year] = count
     except OSError as err:
-        raise RegistryError("registry_file_unreadable", f"cannot read {path}: {err}", field="file", path=str(path), detail=str(err)) from err
+        raise RegistryInputError("registry_file_unreadable", f"cannot read {path}: {err}", field="file", path=str(path), detail=str(err)) from err
     with engine.begin() as connection:
         connection.execute(ExpectedCount.__table__.delete().where(ExpectedCount.year.in_(list(counts))))
         if counts:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from dispatch.registry.case_id import DEFAULT_CASE_ID_PATTERN
 from dispatch.registry.fields import CSV_COLUMNS, IDENTITY_COLUMNS, REQUIRED_COLUMNS
 from dispatch.registry.models import CaseRecord, RecommendationRecord
-from dispatch.registry.store import RegistryError
+from dispatch.registry.store import RegistryError, RegistryInputError
 from dispatch.registry.validate import CaseCheck, RowError, ValidCase, check_case
 from geodata.region import Region
 
@@ -102,23 +102,27 @@ def read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
     reader.fieldnames = columns
     identity = sorted(name for name in columns if name.lower() in IDENTITY_COLUMNS)
     if identity:
-        raise RegistryError(
+        raise RegistryInputError(
             "registry_identity_columns",
             f"the file has columns that identify a patient ({', '.join(identity)}): remove them, the registry is pseudonymous",
             field="columns",
             columns=", ".join(identity),
+            count=len(identity),
         )
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        raise RegistryError("registry_columns_missing", f"missing columns: {', '.join(missing)}", field="columns", columns=", ".join(missing))
+        raise RegistryInputError(
+            "registry_columns_missing", f"missing columns: {', '.join(missing)}", field="columns", columns=", ".join(missing), count=len(missing)
+        )
     unknown = [name for name in columns if name not in CSV_COLUMNS]
     if unknown:
-        raise RegistryError(
+        raise RegistryInputError(
             "registry_columns_unknown",
             f"unknown columns {', '.join(unknown)}; allowed: {', '.join(CSV_COLUMNS)}",
             field="columns",
             columns=", ".join(unknown),
             allowed=", ".join(CSV_COLUMNS),
+            count=len(unknown),
         )
     return columns, list(reader)
 
@@ -128,9 +132,9 @@ def import_csv(engine: Engine, path: Path, region: Region, *, case_id_pattern: s
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
-        raise RegistryError("registry_file_unreadable", f"cannot read {path}: {err}", field="file", path=str(path), detail=str(err)) from err
+        raise RegistryInputError("registry_file_unreadable", f"cannot read {path}: {err}", field="file", path=str(path), detail=str(err)) from err
     except UnicodeDecodeError as err:
-        raise RegistryError("registry_file_unreadable", f"{path} is not UTF-8: {err}", field="file", path=str(path), detail=str(err)) from err
+        raise RegistryInputError("registry_file_unreadable", f"{path} is not UTF-8: {err}", field="file", path=str(path), detail=str(err)) from err
     return import_text(engine, text, region, source=str(path), case_id_pattern=case_id_pattern)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import html
 import io
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any, Callable
 
@@ -51,8 +52,10 @@ def _number(value: float | None, lang: str) -> str:
     if value is None:
         return "—"
     value = round(float(value), 1)
-    text = f"{value:g}" if value.is_integer() else f"{value:.1f}"
-    return text.replace(".", ",") if lang == "fr" else text
+    text = f"{abs(value):g}" if value.is_integer() else f"{abs(value):.1f}"
+    text = text.replace(".", ",") if lang == "fr" else text
+    # A real minus sign (U+2212), so "4 [−1 – 9]" does not read as a range's dash.
+    return f"−{text}" if value < 0 else text
 
 
 def _group_label(grouping: str, key: Any, lang: str, destination_names: dict[str, str]) -> str:
@@ -203,8 +206,19 @@ def trend_plots(by_year: dict[int, dict[str, Any]], lang: str) -> list[tuple[str
     return plots
 
 
-def build_report(frame: pd.DataFrame, year: int, lang: str, expected: dict[int, int], destination_names: dict[str, str], region_name: str) -> str:
-    """Return the report's HTML for ``year``: the trend up to that year and the year's breakdowns."""
+def build_report(
+    frame: pd.DataFrame,
+    year: int,
+    lang: str,
+    expected: dict[int, int],
+    destination_names: dict[str, str],
+    region_name: str,
+    timezone: ZoneInfo,
+) -> str:
+    """Return the report's HTML for ``year``: the trend up to that year and the year's breakdowns.
+
+    The generation time is given in the region's ``timezone``, with its UTC offset.
+    """
     upto = frame[frame["year"] <= year]
     of_year = frame[frame["year"] == year]
     by_year = compute_by(upto, "year", expected)
@@ -224,7 +238,16 @@ def build_report(frame: pd.DataFrame, year: int, lang: str, expected: dict[int, 
         sections.append(_table(compute_by(of_year, grouping), grouping, lang, destination_names))
 
     title = translate("registry.report_title", lang, year=year, region=region_name)
-    generated = translate("registry.generated", lang, at=datetime.now(UTC).isoformat(timespec="minutes"), cases=len(frame))
+    now = datetime.now(timezone)
+    generated = translate(
+        "registry.generated",
+        lang,
+        count=len(frame),
+        date=now.strftime("%d/%m/%Y") if lang == "fr" else now.strftime("%Y-%m-%d"),
+        time=now.strftime("%H:%M"),
+        timezone=timezone.key,
+        offset=_utc_offset(now),
+    )
     notes = "".join(f"<li>{html.escape(translate(f'registry.note_{key}', lang))}</li>" for key in ("medians", "targets", "followed", "gap", "completeness", "position"))
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -246,6 +269,12 @@ figure {{ margin: 0; }}
 """
 
 
+def _utc_offset(moment: datetime) -> str:
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def write_report(out_dir: Path, page: str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_FILE_NAME
@@ -261,5 +290,5 @@ def registry_report(engine: Any, region: Any, year: int | None, lang: str) -> tu
     if year is None:
         year = int(frame["year"].max()) if len(frame) else datetime.now(region.timezone).year
     names = {site.id: site.name for site in region.sites.sites}
-    page = build_report(frame, year, lang, read_expected(engine), names, region.name.get(lang, region.id))
+    page = build_report(frame, year, lang, read_expected(engine), names, region.name.get(lang, region.id), region.timezone)
     return page, year

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from dispatch.settings import Settings
-from geodata.errors import DataError
+from geodata.errors import DataError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,10 @@ CONNECT_TIMEOUT_S = 5
 
 class RegistryError(DataError):
     """The registry database URL is invalid, or the database cannot be opened or written."""
+
+
+class RegistryInputError(RegistryError, InputError):
+    """A file given to the registry is rejected whole: the user must correct it (exit status 2)."""
 
 
 def database_url(settings: Settings) -> str:

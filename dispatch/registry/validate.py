@@ -48,9 +48,14 @@ class RowError:
     code: str
     params: dict[str, Any]
 
-    def text(self, lang: str) -> str:
-        # Time errors reuse the recommendation's texts (invalid, nonexistent, ambiguous time).
+    def text(self, lang: str, *, api: bool = False) -> str:
+        """Return the error's message; ``api`` picks the wording for a JSON body where one exists."""
+        # A case posted to the API has keys, not columns, and no other rows, so a code whose
+        # file text mentions either has an "_api" text.
         key = f"error.registry_{self.code}"
+        if api and f"{key}_api" in catalogue():
+            key = f"{key}_api"
+        # Time errors reuse the recommendation's texts (invalid, nonexistent, ambiguous time).
         if key not in catalogue():
             key = f"error.{self.code}"
         return translate(key, lang, **{**self.params, "field": self.field})

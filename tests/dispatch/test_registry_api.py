@@ -106,7 +106,7 @@ def test_followed_recommendation_appears_in_next_report(client):
     [
         ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T02:30"}, "call", "time_nonexistent"),
         ({"case_id": "API-2008-9", "commune_insee": "00000", "call": "2008-03-30T10:30+02:00"}, "commune_insee", "registry_commune_unknown"),
-        ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00", "nom": "Dupont"}, "nom", "registry_identity_columns"),
+        ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00", "nom": "Dupont"}, "nom", "registry_identity_fields"),
         ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00", "colour": "red"}, "colour", "unknown_field"),
         ({"case_id": "Dupont_Jean_19500302", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}, "case_id", "registry_case_id_date"),
         ({"case_id": "Dupont_Jean", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}, "case_id", "registry_case_id_name"),
@@ -202,3 +202,20 @@ def test_concurrent_duplicate_gets_409(client, monkeypatch):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "registry_import_conflict"
     assert response.json()["error"]["field"] == "case_id"
+
+
+def test_api_messages_speak_of_keys(client):
+    body = {"case_id": "API-2008-7", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}
+    assert client.post("/api/v1/registry/cases", json=body).status_code == 201
+
+    duplicate = client.post("/api/v1/registry/cases?lang=fr", json=body).json()["error"]
+    named = client.post("/api/v1/registry/cases?lang=fr", json={**body, "case_id": "API-2008-8", "nom": "Dupont", "prenom": "Jean"}).json()["error"]
+    twice = client.post(
+        "/api/v1/registry/cases?lang=en", json={**body, "case_id": "API-2008-8", "recommendation_id": "x", "recommended_strategy": "primary_pci"}
+    ).json()["error"]
+
+    assert duplicate["message"] == "case_id : le cas « API-2008-7 » est déjà dans le registre : donnez un identifiant unique."
+    assert named["code"] == "registry_identity_fields"
+    assert named["message"].startswith("clés d'identité refusées (nom, prenom)")
+    assert "colonne" not in named["message"]
+    assert "recommended_* keys" in twice["message"]

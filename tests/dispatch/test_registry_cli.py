@@ -59,11 +59,44 @@ def test_import_error_line_in_french(env, capsys):
     assert "ligne 2 : call : 2008-10-26T02:30:00 existe deux fois" in capsys.readouterr().err
 
 
-def test_identity_column_rejected(env, capsys):
+def test_identity_column_exits_2(env, capsys):
     (env / "named.csv").write_text("case_id,commune_insee,call,nom\nCLI-2008-4,38185,2008-01-01T10:00+01:00,Dupont\n", encoding="utf-8")
 
-    assert main(["registry", "import", "named.csv"]) == 1
-    assert "colonnes identifiantes refusées (nom)" in capsys.readouterr().err
+    assert main(["registry", "import", "named.csv"]) == 2
+    assert "colonne d'identité refusée (nom)" in capsys.readouterr().err
+
+
+def test_identity_columns_plural(env, capsys):
+    (env / "named.csv").write_text("case_id,commune_insee,call,nom,prenom\nCLI-2008-4,38185,2008-01-01T10:00+01:00,Dupont,Jean\n", encoding="utf-8")
+
+    assert main(["registry", "import", "named.csv"]) == 2
+    assert "colonnes d'identité refusées (nom, prenom)" in capsys.readouterr().err
+    assert main(["registry", "import", "named.csv", "--lang", "en"]) == 2
+    assert "identity columns rejected (nom, prenom)" in capsys.readouterr().err
+
+
+def test_import_counts_in_singular(env, capsys):
+    (env / "one.csv").write_text("case_id,commune_insee,call\nCLI-2008-5,38185,2008-01-01T10:00+01:00\n", encoding="utf-8")
+
+    assert main(["registry", "import", "one.csv"]) == 0
+    output = capsys.readouterr().out
+    assert output.startswith("1 ligne lue, 1 cas importé, 0 ligne refusée, en ")
+    assert main(["registry", "export", "--out", "one-export.csv"]) == 0
+    assert "1 cas exporté dans" in capsys.readouterr().out
+
+
+def test_import_counts_in_english(env, capsys):
+    (env / "two.csv").write_text(
+        "case_id,commune_insee,call\nCLI-2008-6,38185,2008-01-01T10:00+01:00\nCLI-2008-7,99999,2008-01-01T10:00+01:00\n", encoding="utf-8"
+    )
+
+    assert main(["registry", "import", "two.csv", "--lang", "en"]) == 1
+    assert capsys.readouterr().out.startswith("2 rows read, 1 case imported, 1 row rejected, in ")
+
+
+def test_unreadable_file_exits_2(env, capsys):
+    assert main(["registry", "import", "missing.csv"]) == 2
+    assert "impossible de lire missing.csv" in capsys.readouterr().err
 
 
 def test_database_url_setting_reaches_postgresql(env, monkeypatch, postgres_url, capsys):
@@ -81,3 +114,5 @@ def test_unreachable_database_one_line(env, monkeypatch, capsys):
 
     assert main(["registry", "init", "--lang", "en"]) == 1
     assert "cannot be opened" in capsys.readouterr().err
+    assert main(["registry", "init"]) == 1
+    assert "vérifiez RESURCOR_DATABASE_URL et que le serveur PostgreSQL est démarré" in capsys.readouterr().err

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from dispatch.registry.importer import import_text
-from dispatch.registry.report import _axis_positions, registry_report, trend_plots, year_gaps
-from dispatch.registry.indicators import compute_by, load_frame
+from dispatch.registry.indicators import Median, compute_by, load_frame
+from dispatch.registry.report import _axis_positions, _cell, registry_report, trend_plots, year_gaps
 from registry_support import registry_engine, registry_url  # noqa: F401
 from test_registry_indicators import CASES, chain, to_csv
 
@@ -60,3 +61,25 @@ def test_trend_plots_with_gap_drawn(registry_engine, region):
 
     assert len(plots) >= 5
     assert all(data for _, data in plots)
+
+
+def test_negative_quartile_has_minus_sign():
+    cell = _cell(Median(4.0, -1.0, 9.0, 12), "fr")
+
+    assert cell == "4 [−1 – 9] n=12"
+    assert _cell(Median(-2.5, -7.0, 3.0, 5), "en") == "−2.5 [−7 – 3] n=5"
+    assert _cell(Median(-2.5, -7.0, 3.0, 5), "fr") == "−2,5 [−7 – 3] n=5"
+
+
+def test_generated_in_local_time(registry_engine, region):
+    import_text(registry_engine, to_csv(CASES), region)
+    before = datetime.now(region.timezone)
+    page, _ = registry_report(registry_engine, region, 2008, "fr")
+    english, _ = registry_report(registry_engine, region, 2008, "en")
+    after = datetime.now(region.timezone)
+
+    offsets = {f"UTC+{int(moment.utcoffset().total_seconds() // 3600):02d}:00" for moment in (before, after)}
+    stamps = {f"{moment:%d/%m/%Y à %H:%M}" for moment in (before, after)}
+    assert any(f"Généré le {stamp} (Europe/Paris, {offset}) à partir de 6 cas." in page for stamp in stamps for offset in offsets)
+    assert "(UTC)" not in page
+    assert any(f"Generated {moment:%Y-%m-%d at %H:%M} (Europe/Paris," in english for moment in (before, after))
