@@ -116,3 +116,63 @@ def test_unreachable_database_one_line(env, monkeypatch, capsys):
     assert "cannot be opened" in capsys.readouterr().err
     assert main(["registry", "init"]) == 1
     assert "vérifiez RESURCOR_DATABASE_URL et que le serveur PostgreSQL est démarré" in capsys.readouterr().err
+
+
+def reimported_file(env, cases: int) -> str:
+    """Write a synthetic file of ``cases`` rows and import it once, so a second import rejects every row."""
+    assert main(["registry", "synth", "--cases", str(cases), "--seed", "5", "--out", "again.csv"]) == 0
+    assert main(["registry", "import", "again.csv"]) == 0
+    return "again.csv"
+
+
+def test_reimport_lists_first_50(env, capsys):
+    path = reimported_file(env, 120)
+    capsys.readouterr()
+
+    assert main(["registry", "import", path]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    row_lines = [line for line in lines if line.startswith("ligne ")]
+    assert captured.out.startswith("120 lignes lues, 0 cas importé, 120 lignes refusées")
+    assert len(row_lines) == 50
+    assert row_lines[0].startswith("ligne 2 : case_id : le cas")
+    assert "… et 70 autres erreurs, non listées" in lines
+    assert "  case_id · duplicate_case_id : 120 erreurs" in lines
+    assert "liste complète : option --rejections FICHIER.csv de l'import." in lines
+
+
+def test_rejections_file_holds_every_error(env, capsys):
+    path = reimported_file(env, 120)
+    capsys.readouterr()
+
+    assert main(["registry", "import", path, "--rejections", "rejected.csv", "--lang", "en"]) == 1
+    err = capsys.readouterr().err
+    rejected = pd.read_csv(env / "rejected.csv", dtype=str)
+    assert list(rejected.columns) == ["row", "field", "code", "message"]
+    assert len(rejected) == 120
+    assert rejected["row"].tolist() == [str(row) for row in range(2, 122)]
+    assert set(rejected["code"]) == {"duplicate_case_id"}
+    assert rejected["message"][0].startswith("case_id: case 'SYN-")
+    assert "120 errors written to rejected.csv" in err
+    assert "--rejections FILE.csv" not in err
+
+
+def test_reimport_json_capped_with_counts(env, capsys):
+    path = reimported_file(env, 60)
+    capsys.readouterr()
+
+    assert main(["registry", "import", path, "--json"]) == 1
+    output = json.loads(capsys.readouterr().out)
+    assert len(output["errors"]) == 50
+    assert output["errors_total"] == 60
+    assert output["errors_by_code"] == [{"field": "case_id", "code": "duplicate_case_id", "count": 60}]
+    assert len(output["rejected_rows"]) == 60
+
+
+def test_unwritable_rejections_imports_nothing(env, capsys):
+    (env / "one.csv").write_text("case_id,commune_insee,call\nCLI-2008-8,38185,2008-01-01T10:00+01:00\n", encoding="utf-8")
+
+    assert main(["registry", "import", "one.csv", "--rejections", "no-such-dir/rejected.csv"]) == 2
+    assert "vérifiez le chemin de --rejections ; rien n'a été importé" in capsys.readouterr().err
+    assert main(["registry", "export", "--out", "after.csv"]) == 0
+    assert "0 cas exporté" in capsys.readouterr().out
