@@ -194,6 +194,14 @@ def _state_text(unit: dict[str, Any], lang: str) -> str:
     return f"{text} ({', '.join(details)})" if details else text
 
 
+# Characters of a unit's name in the table, so a row fits a wide terminal; --json gives the whole name.
+NAME_WIDTH = 40
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
+
+
 def render_table(answer: dict[str, Any], lang: str) -> str:
     """Return the units as a text table: kind, unit id, name, state, age, set by."""
     store = answer["store"]
@@ -203,7 +211,7 @@ def render_table(answer: dict[str, Any], lang: str) -> str:
     columns = translate("label.resource_columns", lang).split("|")
     rows = [columns]
     for unit in answer["units"]:
-        rows.append([translate(f"kind.{unit['kind']}", lang), unit["unit_id"], unit["name"], _state_text(unit, lang), _age_text(unit["age_s"]), unit["set_by"] or "-"])
+        rows.append([translate(f"kind.{unit['kind']}", lang), unit["unit_id"], _short(unit["name"]), _state_text(unit, lang), _age_text(unit["age_s"]), unit["set_by"] or "-"])
     age_column = 4
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns) - 1)]
     for row in rows:

@@ -50,6 +50,9 @@ def test_list_table_in_french(shared, capsys):
     assert "fermée (jusqu'à" in out
     row = next(line for line in out.splitlines() if "annecy-change" in line and "fermée" in line)
     assert "CHANGE" in row
+    # A long name is cut to 40 characters, ending with an ellipsis.
+    assert "SAMU-SMUR 38, CHU Grenoble Alpes Nord (…" in out
+    assert "(La Tronche)" not in out
     assert "inconnu" in out
 
 
