@@ -274,6 +274,18 @@ def revoke_token(path: Path, name: str) -> int:
     return len(kept)
 
 
+def new_token() -> str:
+    """Return a random token (32 bytes, URL-safe base64) that does not start with "-".
+
+    A token starting with "-" reads as an option on a command line (``--token -x...``),
+    so such draws are discarded; the token keeps more than 250 bits of entropy.
+    """
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
+
+
 def add_token(path: Path, name: str, role: Role) -> str:
     """Create a token for ``name`` with ``role``, append its digest to ``path`` and return it.
 
@@ -282,7 +294,7 @@ def add_token(path: Path, name: str, role: Role) -> str:
     entries = _read_entries(path)
     if any(entry.get("name") == name for entry in entries):
         raise DataError("token_name_taken", f"{path} already has a token named {name!r}", field="name", name=name, path=str(path))
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     entries.append({"name": name, "role": role.value, "sha256": digest(token).hex()})
     _write_entries(path, entries)
     logger.info("token %r with role %s added to %s", name, role.value, path)

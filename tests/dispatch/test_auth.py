@@ -168,3 +168,13 @@ def test_cli_lists_and_revokes(tokens, monkeypatch, capsys):
     assert "no token named 'smur-desk'" in capsys.readouterr().err
     assert main(["tokens", "list", "--json"]) == 0
     assert "smur-desk" not in capsys.readouterr().out
+
+
+def test_new_token_never_starts_with_dash():
+    from dispatch.auth import new_token
+
+    # One URL-safe base64 draw in 64 starts with "-": 2000 draws would show one.
+    tokens = [new_token() for _ in range(2000)]
+    assert not [token for token in tokens if token.startswith("-")]
+    assert len(set(tokens)) == len(tokens)
+    assert {len(token) for token in tokens} == {43}
