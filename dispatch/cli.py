@@ -176,7 +176,7 @@ class CommandKit:
 
 
 # Commands defined in modules of their own, each with add_parser(kit) and run(args, settings, lang).
-COMMAND_MODULES: tuple[str, ...] = ("dispatch.cli_tokens",)
+COMMAND_MODULES: tuple[str, ...] = ("dispatch.cli_tokens", "dispatch.cli_planning")
 
 
 def _command_modules():
