@@ -1,0 +1,209 @@
+"""Planning runs started from the web page, each in a child process so that the service keeps serving requests.
+
+A job's scenario files are validated in the request, written into the job's folder,
+and run by a child process started with ``spawn``: it loads the service's data itself,
+runs the scenario with local worker processes, writes the outputs and reports its
+progress in ``status.json``. The service process only reads that file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import secrets
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dispatch.settings import Settings
+from geodata.errors import InputError
+from planning.scenario import DATA_PREFIX, ScenarioError, load_scenario
+
+logger = logging.getLogger(__name__)
+
+STATUS_FILE = "status.json"
+SCENARIO_FILE = "scenario.yaml"
+COMPARE_FILE = "compare.yaml"
+
+# Jobs queued or running at once; more are rejected until one ends.
+MAX_PENDING_JOBS = 3
+
+# Calls a page request may ask for: above this, use the command line or a Dask cluster.
+MAX_PAGE_CALLS = 1_000_000
+
+# Progress is written at most this often, in seconds.
+PROGRESS_INTERVAL_S = 0.5
+
+
+def _write_status(job_dir: Path, **status: Any) -> None:
+    path = job_dir / STATUS_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(path)
+
+
+def run_job(settings_json: str, job_dir_text: str, calls: int | None, workers: int | None, lang: str) -> None:
+    """Run a job in a child process: load the service, run the scenario(s), write the outputs."""
+    from dispatch.service import load_context
+    from planning.outputs import write_outputs
+    from planning.run import compare_runs, run_scenario
+
+    job_dir = Path(job_dir_text)
+    settings = Settings.model_validate_json(settings_json)
+    compare_path = job_dir / COMPARE_FILE
+    paths = [job_dir / SCENARIO_FILE] + ([compare_path] if compare_path.is_file() else [])
+    models = [load_scenario(path) for path in paths]
+    total = sum(calls or model.calls.count for model in models)
+    done = 0
+    last_write = 0.0
+
+    def progress(count: int) -> None:
+        nonlocal done, last_write
+        done += count
+        now = time.monotonic()
+        if now - last_write >= PROGRESS_INTERVAL_S:
+            _write_status(job_dir, state="running", done=done, total=total)
+            last_write = now
+
+    try:
+        _write_status(job_dir, state="running", done=0, total=total)
+        context = load_context(settings, warm=False)
+        runs = [run_scenario(context, model, calls=calls, workers=workers, progress=progress) for model in models]
+        other = runs[1] if len(runs) > 1 else None
+        compare = compare_runs(runs[0], other) if other is not None else None
+        files = write_outputs(runs[0], job_dir / "out", lang, other, compare)
+        summary = json.loads((job_dir / "out" / "summary.json").read_text(encoding="utf-8"))
+        _write_status(job_dir, state="done", done=total, total=total, files=sorted(files), summary=summary)
+    except Exception as err:  # noqa: BLE001 - the page must show any failure of the child
+        logger.exception("planning job %s failed", job_dir.name)
+        _write_status(job_dir, state="failed", done=done, total=total, error=str(err))
+
+
+def _scenario_text_data(text: str, field_name: str, scenarios_dir: Path) -> dict[str, Any]:
+    """Parse a scenario posted as YAML text; its ``extends`` is read from the examples folder."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ScenarioError("scenario_yaml", f"{field_name} is not valid YAML: {err}", field=field_name, path=field_name) from err
+    if not isinstance(data, dict):
+        raise ScenarioError("scenario_not_mapping", f"{field_name} must hold YAML keys", field=field_name, path=field_name)
+    population = data.get("population")
+    if isinstance(population, dict):
+        for key in ("tourist_beds", "occupancy"):
+            value = population.get(key)
+            if value is not None and not (isinstance(value, str) and value.startswith(DATA_PREFIX)):
+                # A page user may not make the service read a file of its machine.
+                raise ScenarioError("scenario_path_forbidden", f"population.{key} must start with {DATA_PREFIX}", field=f"population.{key}")
+    parent = data.get("extends")
+    if isinstance(parent, str):
+        # A posted file may only extend a file of the examples folder, by name.
+        candidate = (scenarios_dir / parent).resolve()
+        if candidate.parent != scenarios_dir.resolve():
+            raise ScenarioError("scenario_not_found", f"extends {parent!r} is not an example scenario", field="extends", path=parent)
+        data["extends"] = str(candidate)
+    return data
+
+
+@dataclass
+class Job:
+    id: str
+    directory: Path
+    created_at: float
+    future: Future | None = None
+    names: list[str] = field(default_factory=list)
+
+
+class PlanningJobs:
+    """The planning runs of one service process, with one child process running them in turn."""
+
+    def __init__(self, settings: Settings, scenarios_dir: Path):
+        self.settings = settings
+        self.scenarios_dir = scenarios_dir
+        self.root = settings.cache_dir / "planning-runs"
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+
+    def examples(self) -> list[dict[str, Any]]:
+        """Return the example scenarios: file name, scenario name and titles."""
+        examples = []
+        for path in sorted(self.scenarios_dir.glob("*.yaml")):
+            try:
+                model = load_scenario(path)
+            except InputError as err:
+                logger.warning("example scenario %s is invalid: %s", path, err)
+                continue
+            examples.append({"file": path.name, "name": model.name, "title": {lang: model.title_in(lang) for lang in ("fr", "en")}, "text": path.read_text(encoding="utf-8")})
+        return examples
+
+    def _scenario_data(self, value: str, field_name: str) -> dict[str, Any]:
+        example = self.scenarios_dir / value
+        if "\n" not in value and example.suffix == ".yaml" and example.resolve().parent == self.scenarios_dir.resolve() and example.is_file():
+            return {"extends": str(example.resolve())}
+        return _scenario_text_data(value, field_name, self.scenarios_dir)
+
+    def submit(self, scenario: str, compare: str | None, calls: int | None, lang: str) -> Job:
+        """Validate the scenario(s), then queue the run; raise ScenarioError or InputError naming the field."""
+        if calls is not None and not 1 <= calls <= MAX_PAGE_CALLS:
+            raise InputError("field_invalid", f"calls must be between 1 and {MAX_PAGE_CALLS}", field="calls", detail=f"1 ≤ calls ≤ {MAX_PAGE_CALLS}")
+        with self._lock:
+            pending = [job for job in self._jobs.values() if job.future is not None and not job.future.done()]
+            if len(pending) >= MAX_PENDING_JOBS:
+                raise InputError("planning_busy", f"{len(pending)} planning runs are pending", field="scenario", count=len(pending))
+        job_id = secrets.token_hex(6)
+        directory = self.root / job_id
+        directory.mkdir(parents=True, exist_ok=True)
+        names = []
+        for value, field_name, file_name in ((scenario, "scenario", SCENARIO_FILE), (compare, "compare", COMPARE_FILE)):
+            if not value:
+                continue
+            path = directory / file_name
+            path.write_text(yaml.safe_dump(self._scenario_data(value, field_name), allow_unicode=True, sort_keys=False), encoding="utf-8")
+            names.append(load_scenario(path).name)
+        job = Job(id=job_id, directory=directory, created_at=time.time(), names=names)
+        _write_status(directory, state="queued", done=0, total=0)
+        with self._lock:
+            if self._executor is None:
+                # spawn: the child must not inherit the server's threads and event loop.
+                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            job.future = self._executor.submit(run_job, self.settings.model_dump_json(), str(directory), calls, None, lang)
+            self._jobs[job_id] = job
+        logger.info("planning job %s queued: %s", job_id, ", ".join(names))
+        return job
+
+    def get(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise InputError("planning_job_unknown", f"planning run {job_id!r} is unknown", field="id", value=job_id)
+        return job
+
+    def status(self, job_id: str) -> dict[str, Any]:
+        job = self.get(job_id)
+        try:
+            status = json.loads((job.directory / STATUS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            status = {"state": "queued", "done": 0, "total": 0}
+        if job.future is not None and job.future.done() and job.future.exception() is not None and status.get("state") != "failed":
+            logger.error("planning job %s ended with %s", job_id, job.future.exception())
+            status = {**status, "state": "failed", "error": str(job.future.exception())}
+        return {"id": job.id, "scenarios": job.names, **status}
+
+    def file(self, job_id: str, name: str) -> Path:
+        """Return the path of an output file of a finished job; raise InputError for any other name."""
+        job = self.get(job_id)
+        out = (job.directory / "out").resolve()
+        path = (out / name).resolve()
+        if out not in path.parents or not path.is_file():
+            raise InputError("planning_file_unknown", f"file {name!r} is not an output of run {job_id}", field="name", value=name)
+        return path
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
