@@ -28,7 +28,7 @@ from planning.population import PopulationModel, build_population
 from planning.scenario import DATA_PREFIX, ScenarioError, ScenarioModel
 from protocols import Profile, load_profile
 from routing.router import RoadRouter, SnappedSite
-from routing.scenario import RoadScenario, road_scenario, unmatched_refs, unmatched_way_ids
+from routing.scenario import ClosureIndex, RoadScenario, road_scenario, unmatched_refs, unmatched_way_ids
 
 logger = logging.getLogger(__name__)
 
@@ -312,6 +312,20 @@ def locate_communes(context: ServiceContext, road: RoadScenario, communes) -> tu
     return nodes, snap_m
 
 
+def year_round_roads(context: ServiceContext, road: RoadScenario) -> RoadScenario:
+    """Return ``road`` with every seasonal closure of the year applied, to locate communes on.
+
+    A commune located on the roads of its season may join the network at a pass that
+    lies in its area when the pass is open. That would move the commune's patients
+    between seasons, so communes are located on the roads open all year.
+    """
+    closures = ClosureIndex.of(context.network)
+    open_all_year = road.open_edges.copy()
+    for month in range(1, 13):
+        open_all_year &= ~closures.closed_in(month)
+    return RoadScenario(open_edges=open_all_year, description="roads open all year", speed_factor=road.speed_factor)
+
+
 def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
     """Check ``model`` against the loaded region and build everything a run reads."""
     region = context.region
@@ -351,8 +365,7 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
         named_period=population_model.occupancy_period,
         rate_override=population_model.occupancy_rate,
     )
-    first_road = roads[days[0].month]
-    nodes, snap_m = locate_communes(context, first_road, population.communes)
+    nodes, snap_m = locate_communes(context, year_round_roads(context, roads[days[0].month]), population.communes)
     middle = days[len(days) // 2]
     bands = time_bands(context, model, middle)
     season_signatures: dict[tuple, int] = {}

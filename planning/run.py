@@ -61,22 +61,25 @@ def dask_client(address: str, workers: int | None = None) -> Iterator[Any]:
 
 def run_scenario(
     context: ServiceContext,
-    scenario: ScenarioModel | Path,
+    scenario: ScenarioModel | PreparedScenario | Path,
     *,
     calls: int | None = None,
     workers: int | None = None,
     client: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> ScenarioRun:
-    """Prepare ``scenario``, compute its coverage and simulate its calls.
+    """Prepare ``scenario`` (unless already prepared), compute its coverage and simulate its calls.
 
     ``calls`` replaces the scenario's call count; ``client`` (a dask.distributed Client)
     runs the calls on its cluster instead of local processes.
     """
-    model = load_scenario(scenario) if isinstance(scenario, Path) else scenario
     timings = {}
     started = time.perf_counter()
-    prepared = prepare(context, model)
+    if isinstance(scenario, PreparedScenario):
+        prepared = scenario
+    else:
+        prepared = prepare(context, load_scenario(scenario) if isinstance(scenario, Path) else scenario)
+    model = prepared.model
     timings["prepare"] = time.perf_counter() - started
 
     started = time.perf_counter()

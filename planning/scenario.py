@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic_core import PydanticCustomError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geodata.errors import InputError
@@ -37,7 +38,7 @@ def _clock_text(value: Any) -> Any:
     # must be a quoted string, or a time that YAML has already parsed.
     if isinstance(value, time | str):
         return value
-    raise ValueError('write clock times in quotes, such as "22:00"')
+    raise PydanticCustomError("clock_quotes", 'write clock times in quotes, such as "22:00"')
 
 
 ClockTime = Annotated[time, BeforeValidator(_clock_text)]
@@ -66,9 +67,9 @@ class Period(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}: give end on or after start")
+            raise PydanticCustomError("period_order", "end {end} is before start {start}: give end on or after start", {"end": str(self.end), "start": str(self.start)})
         if (self.end - self.start).days > 366:
-            raise ValueError("the period spans more than a year: split it into several scenarios")
+            raise PydanticCustomError("period_too_long", "the period spans more than a year: split it into several scenarios")
         return self
 
 
@@ -95,7 +96,7 @@ class CathLabClosure(_Strict):
     @model_validator(mode="after")
     def _both_or_none(self) -> CathLabClosure:
         if (self.start is None) != (self.end is None):
-            raise ValueError("give both from and to (clock times), or neither for a closure all day")
+            raise PydanticCustomError("closure_bounds", "give both from and to (clock times), or neither for a closure all day")
         return self
 
 
@@ -164,7 +165,7 @@ class OnsetToCall(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> OnsetToCall:
         if self.p90_min <= self.median_min:
-            raise ValueError(f"p90_min ({self.p90_min}) must be larger than median_min ({self.median_min})")
+            raise PydanticCustomError("onset_order", "p90_min ({p90}) must be larger than median_min ({median})", {"p90": self.p90_min, "median": self.median_min})
         return self
 
 
@@ -196,9 +197,9 @@ class Calls(_Strict):
         if value is None:
             return value
         if len(value) != 24:
-            raise ValueError(f"give 24 weights, one per hour from 00 to 23, not {len(value)}")
+            raise PydanticCustomError("hour_weights_count", "give 24 weights, one per hour from 00 to 23, not {count}", {"count": len(value)})
         if min(value) < 0 or sum(value) <= 0:
-            raise ValueError("weights must be ≥ 0 with a positive sum")
+            raise PydanticCustomError("hour_weights_sign", "weights must be ≥ 0 with a positive sum")
         return value
 
 
@@ -280,10 +281,41 @@ def read_scenario_data(path: Path, *, _seen: tuple[Path, ...] = ()) -> dict[str,
     return merge_overrides(base, data)
 
 
-def _problem(error: dict[str, Any]) -> str:
-    """Return the English reason of one pydantic error, without pydantic's prefixes."""
-    message = str(error.get("msg", ""))
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+# pydantic error types with a catalogue text of their own (error.scenario_<type>), and
+# the context values their texts show.
+TRANSLATED_ERRORS = {
+    "less_than_equal": "le",
+    "less_than": "lt",
+    "greater_than_equal": "ge",
+    "greater_than": "gt",
+    "float_parsing": None,
+    "float_type": None,
+    "int_parsing": None,
+    "int_type": None,
+    "int_from_float": None,
+    "date_parsing": None,
+    "date_from_datetime_parsing": None,
+    "date_type": None,
+    "time_parsing": None,
+    "time_type": None,
+    "bool_parsing": None,
+    "bool_type": None,
+    "string_pattern_mismatch": "pattern",
+    "string_type": None,
+    "tuple_type": None,
+    "list_type": None,
+    "dict_type": None,
+    "model_type": None,
+    "too_short": "min_length",
+    "too_long": "max_length",
+    "clock_quotes": None,
+    "period_order": None,
+    "period_too_long": None,
+    "closure_bounds": None,
+    "onset_order": None,
+    "hour_weights_count": "count",
+    "hour_weights_sign": None,
+}
 
 
 def validate_scenario(data: dict[str, Any], source: str = "scenario") -> ScenarioModel:
@@ -300,9 +332,11 @@ def validate_scenario(data: dict[str, Any], source: str = "scenario") -> Scenari
             raise ScenarioError("scenario_unknown_key", f"{source}: unknown key {path}", field=path, source=source) from None
         if kind == "missing":
             raise ScenarioError("scenario_missing_key", f"{source}: key {path} is missing", field=path, source=source) from None
-        problem = _problem(first)
+        problem = str(first.get("msg", ""))
+        code = f"scenario_{kind}" if kind in TRANSLATED_ERRORS else "scenario_field"
+        context = {name: str(value) for name, value in (first.get("ctx") or {}).items() if isinstance(value, str | int | float)}
         raise ScenarioError(
-            "scenario_field", f"{source}: {path} = {shown!r}: {problem}", field=path, source=source, value=shown, problem=problem
+            code, f"{source}: {path} = {shown!r}: {problem}", field=path, source=source, value=shown, problem=problem, **context
         ) from None
 
 

@@ -80,7 +80,7 @@ def test_posted_yaml_extends_example(client):
     ("body", "field", "code"),
     [
         ({"scenario": "name: x\n"}, "period", "scenario_missing_key"),
-        ({"scenario": "extends: winter-peak.yaml\nname: x\nsmur: {availability: 2}\n"}, "smur.availability", "scenario_field"),
+        ({"scenario": "extends: winter-peak.yaml\nname: x\nsmur: {availability: 2}\n"}, "smur.availability", "scenario_less_than_equal"),
         ({"scenario": "extends: ../pyproject.toml\nname: x\n"}, "extends", "scenario_not_found"),
         ({"scenario": "extends: winter-peak.yaml\nname: x\npopulation: {tourist_beds: /etc/hosts}\n"}, "population.tourist_beds", "scenario_path_forbidden"),
         ({"scenario": "winter-peak.yaml", "calls": 0}, "calls", "field_invalid"),

@@ -54,14 +54,14 @@ def test_extends_merges_nested_mappings(write_scenario):
 
 
 BAD_FILES = [
-    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-01}\n", "scenario_field", "period"),
+    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-01}\n", "scenario_period_order", "period"),
     ("name: x\n", "scenario_missing_key", "period"),
     ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-14}\nsmur: {availabilty: 0.9}\n", "scenario_unknown_key", "smur.availabilty"),
-    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-14}\nsmur: {availability: 1.5}\n", "scenario_field", "smur.availability"),
-    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-14}\ncath_labs: {closed: [{site: a, from: '20:00'}]}\n", "scenario_field", "cath_labs.closed.0"),
-    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-14}\ncalls: {hour_weights: [1, 2]}\n", "scenario_field", "calls.hour_weights"),
-    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-14}\ncalls: {onset_to_call: {median_min: 90, p90_min: 60}}\n", "scenario_field", "calls.onset_to_call"),
-    ("name: X Y\nperiod: {start: 2027-02-13, end: 2027-02-14}\n", "scenario_field", "name"),
+    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-14}\nsmur: {availability: 1.5}\n", "scenario_less_than_equal", "smur.availability"),
+    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-14}\ncath_labs: {closed: [{site: a, from: '20:00'}]}\n", "scenario_closure_bounds", "cath_labs.closed.0"),
+    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-14}\ncalls: {hour_weights: [1, 2]}\n", "scenario_hour_weights_count", "calls.hour_weights"),
+    ("name: x\nperiod: {start: 2027-02-13, end: 2027-02-14}\ncalls: {onset_to_call: {median_min: 90, p90_min: 60}}\n", "scenario_onset_order", "calls.onset_to_call"),
+    ("name: X Y\nperiod: {start: 2027-02-13, end: 2027-02-14}\n", "scenario_string_pattern_mismatch", "name"),
     ("- a\n- b\n", "scenario_not_mapping", "scenario"),
     ("name: x\nperiod: [unclosed\n", "scenario_yaml", "scenario"),
     ("extends: missing.yaml\nname: x\n", "scenario_not_found", "extends"),
@@ -113,3 +113,12 @@ def test_unquoted_clock_time_rejected(write_scenario):
         load_scenario(path)
     assert caught.value.field == "period.hours.0"
     assert '"22:00"' in error_text(caught.value, "en")
+
+
+def test_bound_error_translated(write_scenario):
+    path = write_scenario("extends: {examples}/winter-peak.yaml\nname: x\nsmur: {availability: 1.5}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.code == "scenario_less_than_equal"
+    assert error_text(caught.value, "fr") == "smur.availability = 1.5 invalide : donnez une valeur ≤ 1.0."
+    assert error_text(caught.value, "en") == "smur.availability = 1.5 is invalid: give a value ≤ 1.0."
