@@ -28,6 +28,7 @@ from dispatch.auth import AuthError, Permission, Principal, TokenRegistry, load_
 from dispatch.calls import parse_call
 from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.recommend import recommend
+from dispatch.resources import ResourceSnapshot
 from dispatch.schemas import ErrorBody, Health, Recommendation, RecommendationRequest
 from dispatch.service import ServiceContext, load_context
 from dispatch.settings import Settings
@@ -134,8 +135,18 @@ def _pick_lang(context: ServiceContext, body_lang: str | None, query_lang: str |
     return context.settings.lang
 
 
+def resource_snapshot(app: FastAPI) -> ResourceSnapshot | None:
+    """The live resource states for a recommendation, or None when the app has no store."""
+    store = getattr(app.state, "store", None)
+    return store.snapshot() if store is not None else None
+
+
 def answer_recommendation(
-    context: ServiceContext, raw_body: bytes, query_lang: str | None, accept_language: str
+    context: ServiceContext,
+    raw_body: bytes,
+    query_lang: str | None,
+    accept_language: str,
+    resources: ResourceSnapshot | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Validate a request body and compute its answer; return the HTTP status and JSON content.
 
@@ -165,8 +176,9 @@ def answer_recommendation(
             contraindication=body.contraindication,
             lang=lang,
             places=context.places,
+            landable=body.landable,
         )
-        return 200, recommend(context, call)
+        return 200, recommend(context, call, resources=resources)
     except InputError as err:
         return 422, {"error": {"code": err.code, "field": err.field, "message": error_text(err, lang)}}
     except ResurcorError as err:
@@ -224,7 +236,9 @@ class RecommendationFastPath:
             lang = _pick_lang(self.app.state.context, None, query_lang, accept_language)
             status, content = err.status, {"error": {"code": err.code, "field": err.field, "message": error_text(err, lang)}}
         else:
-            status, content = answer_recommendation(self.app.state.context, b"".join(chunks), query_lang, accept_language)
+            status, content = answer_recommendation(
+                self.app.state.context, b"".join(chunks), query_lang, accept_language, resource_snapshot(self.app)
+            )
         payload = orjson.dumps(content)
         await send(
             {
@@ -316,7 +330,11 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
         # Requests normally take the fast path below; this route documents the endpoint
         # in OpenAPI and serves any request that reaches the router all the same.
         status, content = answer_recommendation(
-            request.app.state.context, await request.body(), request.query_params.get("lang"), request.headers.get("accept-language", "")
+            request.app.state.context,
+            await request.body(),
+            request.query_params.get("lang"),
+            request.headers.get("accept-language", ""),
+            resource_snapshot(request.app),
         )
         return JSONBytes(content, status_code=status)
 

@@ -53,6 +53,7 @@ class CallInput:
     onset: ParsedTime | None
     patient: PatientFlags
     lang: str
+    landable: bool = True
 
 
 def check_coordinate(value: object, field: str) -> float:
@@ -86,6 +87,7 @@ def parse_call(
     contraindication: str | None = None,
     lang: str = "fr",
     places: PlaceIndex | None = None,
+    landable: bool = True,
 ) -> CallInput:
     """Validate the raw fields of a call; ``now`` is the call time when ``at`` is not given.
 
@@ -178,6 +180,7 @@ def parse_call(
         onset=onset_time,
         patient=PatientFlags(age_years=age_years, cardiogenic_shock=bool(shock), resuscitated_arrest=bool(arrest), contraindication=flag),
         lang=lang,
+        landable=bool(landable),
     )
 
 

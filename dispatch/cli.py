@@ -121,6 +121,7 @@ def build_parser(lang: str = "fr") -> argparse.ArgumentParser:
     rec.add_argument("--shock", action="store_true", help=h("shock"))
     rec.add_argument("--arrest", action="store_true", help=h("arrest"))
     rec.add_argument("--contraindication", help=h("contraindication"))
+    rec.add_argument("--not-landable", action="store_true", help=h("not_landable"))
     rec.add_argument("--lang", choices=LANGUAGES, help=h("lang"))
     rec.add_argument("--json", action="store_true", help=h("json"))
 
@@ -290,6 +291,7 @@ def _recommend(args: argparse.Namespace, settings: Settings, lang: str) -> int:
         contraindication=args.contraindication,
         lang=lang,
         places=context.places,
+        landable=not args.not_landable,
     )
     answer = recommend(context, call)
     if args.json:

@@ -55,6 +55,20 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
         )
     if answer["smur"]:
         lines.append(f"{t('label.smur')}{sep}{answer['smur']['name']} ({answer['smur']['drive_min']} min, {decimal(answer['smur']['drive_km'], lang)} km)")
+    helicopter = answer.get("helicopter")
+    if helicopter:
+        night = t("label.night") if helicopter["night"] else ""
+        leg = t(
+            "label.helicopter_leg",
+            base=helicopter["base_name"],
+            activation=helicopter["activation_min"],
+            flight=helicopter["flight_to_scene_min"],
+            km=decimal(helicopter["flight_to_scene_km"], lang),
+            night=night,
+        )
+        lines.append(f"{t('label.helicopter')}{sep}{leg}")
+    if answer.get("air"):
+        lines.append(f"{t('label.air')}{sep}{answer['air']['reason']}")
 
     patient = answer["patient"]
     commune = f" · {patient['commune']['name']} ({patient['commune']['insee']})" if patient["commune"] else ""

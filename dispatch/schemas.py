@@ -31,6 +31,7 @@ class RecommendationRequest(BaseModel):
     shock: bool = Field(default=False, strict=True, description="cardiogenic shock")
     arrest: bool = Field(default=False, strict=True, description="resuscitated cardiac arrest")
     contraindication: Literal["absolute", "relative"] | None = Field(default=None, description="contraindication to fibrinolysis")
+    landable: bool = Field(default=True, strict=True, description="false when a helicopter cannot land at the patient's point: it lands at a landing zone a road leg away")
     lang: Literal["fr", "en"] | None = Field(default=None, description="language of the texts; default fr")
 
 
@@ -40,6 +41,68 @@ class SiteRef(BaseModel):
     name: str
     lat: float
     lon: float
+
+
+class HelicopterLeg(BaseModel):
+    """The helicopter part of an air plan."""
+
+    base_id: str
+    base_name: str
+    aircraft: str | None
+    night: bool = Field(description="activated between civil dusk and dawn (night activation delay)")
+    activation_min: int
+    flight_to_scene_min: int
+    flight_to_scene_km: float
+    flight_to_lab_km: float
+    first_on_scene: bool = Field(description="the helicopter team lands before the road SMUR and makes the first medical contact")
+    liftoff_after_call_min: int
+    on_scene_after_call_min: int
+    block_speed_kmh: float
+    helipad_verified: bool
+
+
+class AirBaseStatus(BaseModel):
+    id: str
+    name: str
+    state: str = Field(description="live state: available, engaged, grounded_weather, off_season or unknown")
+    available: bool
+    reason: str = Field(description="daylight, night_flight, night, night_unknown, dusk_before_landing, off_season or state_<state>")
+    reason_text: str
+    night_flight: bool
+    flight_to_scene_km: float
+    dawn: str | None = Field(description="civil dawn at the base, local time")
+    dusk: str | None = Field(description="civil dusk at the base, local time")
+
+
+class AirAssessmentOut(BaseModel):
+    """Why air transport was or was not chosen."""
+
+    assessed: bool
+    chosen: bool
+    reason_code: Literal["air_faster", "road_faster", "no_base", "no_helipad"]
+    reason: str
+    landable: bool
+    best_air: PlanSummary | None
+    best_road: PlanSummary | None
+    labs_without_helipad: list[str]
+    bases: list[AirBaseStatus]
+
+
+class ClosedCathLab(BaseModel):
+    id: str
+    name: str
+    state: str
+    state_text: str
+    until: str | None
+    set_by: str | None
+    set_at: str | None
+
+
+class ResourcesUsed(BaseModel):
+    store: str = Field(description="memory, redis, or none when the call was answered without a store")
+    reachable: bool = Field(description="false when the shared store could not be read: every state is then unknown")
+    taken_at: str
+    closed_cath_labs: list[ClosedCathLab]
 
 
 class PlanSummary(BaseModel):
@@ -53,6 +116,7 @@ class PlanSummary(BaseModel):
     transport_km: float
     door_to_wire_min: int
     chain_min: dict[str, int] = Field(description="each interval of the chain, in whole minutes, in chain order")
+    helicopter: HelicopterLeg | None = Field(default=None, description="for an air plan, the helicopter's base and legs")
 
 
 class RuleApplied(BaseModel):
@@ -71,11 +135,25 @@ class Warning(BaseModel):
     text: str
 
 
+class SmurPassedOver(BaseModel):
+    id: str
+    name: str
+    state: str
+    state_text: str
+    drive_min: int
+    extra_min: int = Field(description="minutes the team sent takes beyond this one")
+
+
 class SmurProposed(BaseModel):
     id: str
     name: str
+    state: str = Field(description="live state: available, engaged, off_duty or unknown")
+    state_text: str
     drive_min: int | None
     drive_km: float
+    first_on_scene: bool
+    none_available: bool = Field(description="no SMUR team is available: the nearest is counted as if it left now")
+    passed_over: list[SmurPassedOver]
 
 
 class Patient(BaseModel):
@@ -93,6 +171,7 @@ class Patient(BaseModel):
     cardiogenic_shock: bool
     resuscitated_arrest: bool
     contraindication: Literal["none", "relative", "absolute"]
+    landable: bool
 
 
 class NetworkInfo(BaseModel):
@@ -124,7 +203,11 @@ class Recommendation(BaseModel):
     lysis_dose: str | None
     timeline: dict[str, str] = Field(description="estimated clock time of each step, in the region's timezone")
     smur: SmurProposed | None
-    alternatives: list[PlanSummary]
+    helicopter: HelicopterLeg | None = Field(description="the chosen air plan's helicopter, when the transport is by air")
+    air: AirAssessmentOut
+    alternatives: list[PlanSummary] = Field(description="every road and air plan to an open cath lab, fastest first")
+    resources: ResourcesUsed
+    geometry: dict[str, list[list[float]] | None] = Field(description="lines to draw as [lon, lat] points: road (the chosen road route) and flight (base, patient, cath lab)")
     rules: list[RuleApplied]
     warnings: list[Warning]
     patient: Patient

@@ -16,6 +16,7 @@ from geodata.places import PlaceIndex
 from geodata.region import Region, load_region
 from protocols import Profile, load_profile
 from dispatch.plans import ChainParameters
+from routing.air import HeliBase, HeliDefaults, heli_bases
 from routing.router import RoadRouter
 from dispatch.settings import Settings
 
@@ -56,7 +57,23 @@ class ServiceContext:
             emergency_time_factor=chain["emergency_time_factor"].value,
             off_road_speed_kmh=access.speed_kmh if access else chain["off_road_speed_kmh"].value,
             off_road_detour_factor=access.detour_factor if access else chain["off_road_detour_factor"].value,
+            heli_on_scene_min=chain["heli_on_scene_min"].value,
+            heli_landing_to_lab_min=chain["heli_landing_to_lab_min"].value,
+            heli_landing_zone_distance_km=chain["heli_landing_zone_distance_km"].value,
+            heli_landing_zone_road_speed_kmh=chain["heli_landing_zone_road_speed_kmh"].value,
         )
+
+    @cached_property
+    def heli_bases(self) -> tuple[HeliBase, ...]:
+        """The region's helicopter bases, each figure the base's own or the profile's default."""
+        chain = self.profile.chain
+        defaults = HeliDefaults(
+            block_speed_kmh=chain["heli_block_speed_kmh"].value,
+            activation_day_min=chain["heli_activation_day_min"].value,
+            activation_night_min=chain["heli_activation_night_min"].value,
+            source=f"{self.profile.name} profile default",
+        )
+        return heli_bases(self.region.sites.heli_bases, defaults)
 
     @cached_property
     def network_summary(self) -> dict[str, object]:

@@ -59,6 +59,12 @@ class RoleModel(_Strict):
     season: str = ""
     periods: list[tuple[Annotated[str, Field(pattern=_MONTH_DAY)], Annotated[str, Field(pattern=_MONTH_DAY)]]] | None = None
     night_flight: bool | None = None
+    # Helicopter bases only: the aircraft and the base's own figures, each a fact with
+    # its source; a missing figure takes the protocol profile's default.
+    aircraft: FactModel[str] | None = None
+    block_speed_kmh: FactModel[Annotated[float, Field(gt=50, lt=400)]] | None = None
+    activation_day_min: FactModel[Annotated[float, Field(ge=0, le=120)]] | None = None
+    activation_night_min: FactModel[Annotated[float, Field(ge=0, le=120)]] | None = None
 
 
 class SiteModel(_Strict):
@@ -121,6 +127,10 @@ class Base:
     source: str
     night_flight: bool | None = None
     periods: tuple[tuple[str, str], ...] | None = None
+    aircraft: Fact[str] | None = None
+    block_speed_kmh: Fact[float] | None = None
+    activation_day_min: Fact[float] | None = None
+    activation_night_min: Fact[float] | None = None
 
     def in_season(self, day: date) -> bool:
         """True when the base runs on ``day``."""
@@ -191,8 +201,13 @@ def _base(model: RoleModel | None) -> Base | None:
     if model is None or not model.value:
         return None
     periods = tuple(tuple(p) for p in model.periods) if model.periods is not None else None
+    facts = {
+        name: Fact(value=fact.value, verified=fact.verified, source=fact.source)
+        for name in ("aircraft", "block_speed_kmh", "activation_day_min", "activation_night_min")
+        if (fact := getattr(model, name)) is not None and fact.value is not None
+    }
     return Base(
-        name=model.name, season=model.season, verified=model.verified, source=model.source, night_flight=model.night_flight, periods=periods
+        name=model.name, season=model.season, verified=model.verified, source=model.source, night_flight=model.night_flight, periods=periods, **facts
     )
 
 

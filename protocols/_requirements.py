@@ -27,6 +27,7 @@ CHAIN_PARAMETERS: tuple[str, ...] = (
     "heli_on_scene_min",
     "heli_landing_to_lab_min",
     "heli_landing_zone_road_speed_kmh",
+    "heli_landing_zone_distance_km",
 )
 
 # Every rule id and the names of the values its firing carries. A text template may use

@@ -33,7 +33,9 @@ def test_recommendation_matches_in_process_answer(client, context):
 def test_recommendation_by_commune(client):
     response = client.post("/api/v1/recommendations", json={"commune": "Val d'Isère", "onset": "2026-01-15T09:00+01:00", "at": "2026-01-15T10:00+01:00"})
     assert response.status_code == 200
-    assert response.json()["strategy"] == "fibrinolysis_then_transfer"
+    # In daylight the Courchevel helicopter reaches the resort: primary PCI by air.
+    assert response.json()["strategy"] == "primary_pci"
+    assert response.json()["transport"] == "helicopter"
 
 
 def test_english_by_query_parameter(client):

@@ -10,14 +10,26 @@ import pytest
 from geodata.errors import InputError, OutsideRegionError
 from dispatch.calls import parse_call
 from dispatch.recommend import recommend
+from dispatch.resources import ResourceKind, ResourceSnapshot, ResourceState
 
 NOW = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
 STRATEGIES = {"primary_pci", "fibrinolysis_then_transfer", "pci_centre_no_lysis", "no_emergency_reperfusion"}
 
 
-def _answer(context, **fields):
+def _answer(context, road_only=False, **fields):
+    """Recommend a call; ``road_only`` grounds every helicopter, as bad weather would."""
     fields.setdefault("now", NOW)
-    return recommend(context, parse_call(context.region, places=context.places, **fields))
+    call = parse_call(context.region, places=context.places, **fields)
+    return recommend(context, call, resources=grounded_helicopters(context, call.at.value) if road_only else None)
+
+
+def grounded_helicopters(context, at):
+    """A snapshot where every helicopter base is grounded by weather, set at ``at``."""
+    states = {
+        (ResourceKind.HELICOPTER, base.id): ResourceState(ResourceKind.HELICOPTER, base.id, "grounded_weather", "test desk", at)
+        for base in context.heli_bases
+    }
+    return ResourceSnapshot(states=states, taken_at=at)
 
 
 def test_grenoble_primary_pci_in_grenoble(context):
@@ -36,7 +48,7 @@ def test_chamonix_reaches_a_cath_lab_within_two_hours(context):
 
 
 def test_val_disere_in_winter_gets_lysis(context):
-    answer = _answer(context, commune="val disere", onset="2026-01-15T09:00+01:00", at="2026-01-15T10:00+01:00")
+    answer = _answer(context, road_only=True, commune="val disere", onset="2026-01-15T09:00+01:00", at="2026-01-15T10:00+01:00")
     assert answer["strategy"] == "fibrinolysis_then_transfer"
     assert answer["diagnosis_to_wire_min"] > 120
     assert answer["bolus_within_min"] <= 10
@@ -66,7 +78,8 @@ def test_alternatives_sorted_fastest_first(context):
     answer = _answer(context, lat=45.5646, lon=5.9178, onset="2026-12-04T17:00+01:00")
     times = [a["diagnosis_to_wire_min"] for a in answer["alternatives"]]
     assert times == sorted(times)
-    assert len(answer["alternatives"]) == len(context.region.sites.cath_labs)
+    road = [a for a in answer["alternatives"] if a["transport"] == "road"]
+    assert len(road) == len(context.region.sites.cath_labs)
 
 
 def test_skeleton_answer_warns_network_approximate(context):
@@ -133,7 +146,7 @@ def test_shock_goes_to_pci_whatever_the_delay(context):
 
 
 def test_elderly_lysis_is_half_dose(context):
-    answer = _answer(context, commune="val disere", onset="2026-01-15T09:00+01:00", at="2026-01-15T10:00+01:00", age=80)
+    answer = _answer(context, road_only=True, commune="val disere", onset="2026-01-15T09:00+01:00", at="2026-01-15T10:00+01:00", age=80)
     assert answer["lysis_dose"] == "half_dose_tenecteplase"
 
 
@@ -156,7 +169,7 @@ def test_unverified_smur_is_flagged(context):
 
 
 def test_cross_border_destination_is_flagged(context):
-    answer = _answer(context, commune="Chamonix", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
+    answer = _answer(context, road_only=True, commune="Chamonix", onset="2026-02-14T08:30+01:00", at="2026-02-14T10:00+01:00")
     assert answer["destination"]["id"] == "geneve-hug"
     assert answer["destination"]["finess"] is None
     assert "cross_border_destination" in _codes(answer)
@@ -234,14 +247,14 @@ def test_rule_sources_follow_language(context):
 
 
 def test_foreign_destination_shows_domestic_plan(context):
-    answer = _answer(context, commune="Châtel", onset="08:30", at="2026-02-14T10:00+01:00")
+    answer = _answer(context, road_only=True, commune="Châtel", onset="08:30", at="2026-02-14T10:00+01:00")
     assert answer["destination"]["id"] == "geneve-hug"
     assert answer["domestic_alternative"]["destination"]["id"] == "annecy-change"
     assert "foreign_refusal_changes_strategy" in _codes(answer)
 
 
 def test_close_decision_is_flagged(context):
-    answer = _answer(context, commune="Châtel", onset="08:30", at="2026-02-14T10:00+01:00")
+    answer = _answer(context, road_only=True, commune="Châtel", onset="08:30", at="2026-02-14T10:00+01:00")
     assert abs(answer["decisive_delay"]["value_min"] - 120) <= 5
     assert "close_to_threshold" in _codes(answer)
 
@@ -288,7 +301,7 @@ def test_range_brackets_the_estimate(context):
 
 
 def test_range_spanning_threshold_is_flagged(context):
-    answer = _answer(context, commune="Chamonix", onset="08:30", at="2026-02-14T10:00+01:00")
+    answer = _answer(context, road_only=True, commune="Chamonix", onset="08:30", at="2026-02-14T10:00+01:00")
     low, high = answer["diagnosis_to_wire_range_min"]
     assert low <= 120 < high
     assert "threshold_within_range" in _codes(answer)
