@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from dispatch.plans import TransportMode
-from planning.engine import RuleCache, build_call_plans, chosen_plan
+from planning.engine import RuleCache, build_call_plans, call_to_diagnosis_min
 from planning.prepare import PreparedScenario, _minute
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ def compute_coverage(prepared: PreparedScenario) -> Coverage:
     typical_onset = round(prepared.model.calls.onset_to_call.median_min)
     rules = RuleCache(prepared)
     columns: dict[str, np.ndarray] = {}
-    by_key: dict[tuple, Any] = {}
 
     for moment in MOMENTS:
         clock = prepared.model.period.day_time if moment == "day" else prepared.model.period.night_time
@@ -55,24 +54,20 @@ def compute_coverage(prepared: PreparedScenario) -> Coverage:
         any_min = np.full(size, NO_VALUE, dtype=np.int32)
         to_diagnosis = np.full(size, NO_VALUE, dtype=np.int32)
         for index in range(size):
-            node = int(prepared.commune_nodes[index])
-            if node < 0:
+            if prepared.commune_nodes[index] < 0:
                 continue
-            snap_m = float(prepared.commune_snap_m[index])
-            key = (node, snap_m, band)
-            plans = by_key.get(key)
-            if plans is None:
-                plans = by_key[key] = build_call_plans(prepared, node, snap_m, day, band, None)
-            decided = rules.strategy(plans, typical_onset, TYPICAL_FLAGS)
-            chosen = chosen_plan(plans, decided, prepared)
+            options = build_call_plans(prepared, index, day, band, None)
+            decided = rules.strategy(options, typical_onset, TYPICAL_FLAGS)
             strategy[index] = decided.value
-            if chosen is not None:
-                destination[index] = chosen.destination.site.id
-                transport[index] = chosen.mode.value
-                any_min[index] = plans.fastest.diagnosis_to_wire_min
-                to_diagnosis[index] = plans.call_to_diagnosis_min
-            if plans.fastest_road is not None:
-                road_min[index] = plans.fastest_road.diagnosis_to_wire_min
+            if options.plans:
+                # The chosen plan is the fastest or its lysis variant: same destination and mode.
+                fastest = options.plans[0]
+                destination[index] = fastest.destination.site.id
+                transport[index] = fastest.mode.value
+                any_min[index] = fastest.diagnosis_to_wire_min
+                to_diagnosis[index] = call_to_diagnosis_min(options)
+            if options.road:
+                road_min[index] = min(plan.diagnosis_to_wire_min for plan in options.road)
         columns[f"{moment}_strategy"] = strategy
         columns[f"{moment}_destination"] = destination
         columns[f"{moment}_transport"] = transport

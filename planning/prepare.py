@@ -28,6 +28,7 @@ from planning.population import PopulationModel, build_population
 from planning.scenario import DATA_PREFIX, ScenarioError, ScenarioModel
 from protocols import Profile, load_profile
 from routing.router import RoadRouter, SnappedSite
+from routing.snap import Snap
 from routing.scenario import ClosureIndex, RoadScenario, road_scenario, unmatched_refs, unmatched_way_ids
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,9 @@ SIMULATION_ACTOR = "planning-simulation"
 class TimeBand:
     """A part of the day during which daylight and the cath labs closed by hours do not change.
 
-    Minutes count from local midnight; ``moment_min`` is the minute that stands for the
-    band when its plans are built.
+    Minutes count from local midnight. ``moment_min``, the middle of the band, stands for
+    it when its plans are built, so that daylight at a base a few minutes off the
+    region's centre still matches the band's.
     """
 
     start_min: int
@@ -53,7 +55,7 @@ class TimeBand:
 
     @property
     def moment_min(self) -> int:
-        return self.start_min
+        return (self.start_min + self.end_min) // 2
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ class PreparedScenario:
 
     model: ScenarioModel
     context: ServiceContext
+    # The service context with the scenario's profile, chain parameters and door-to-wire
+    # minutes: what the recommendation stages read.
+    service: ServiceContext
     profile: Profile
     router: RoadRouter
     params: ChainParameters
@@ -78,6 +83,10 @@ class PreparedScenario:
     population: PopulationModel
     commune_nodes: np.ndarray
     commune_snap_m: np.ndarray
+    commune_snaps: tuple[Snap | None, ...]
+    commune_lat: np.ndarray
+    commune_lon: np.ndarray
+    commune_landable: np.ndarray
     bands: tuple[TimeBand, ...]
     band_starts: np.ndarray
     draws: tuple[AvailabilityDraw, ...]
@@ -136,16 +145,19 @@ class PreparedScenario:
                 free = site.id not in model.smur.closed and (draw is None or draw.smur_available[site.id])
                 put(ResourceKind.SMUR, site.id, "available" if free else "engaged")
             if site.heli_base is not None:
-                put(ResourceKind.HELICOPTER, site.id, self._heli_state(site, day, band, draw))
+                put(ResourceKind.HELICOPTER, site.id, self._heli_state(site, band, draw))
         return ResourceSnapshot(states=states, taken_at=moment, store="simulation")
 
-    def _heli_state(self, site: Site, day: date, band: TimeBand, draw: AvailabilityDraw | None) -> str:
+    def _heli_state(self, site: Site, band: TimeBand, draw: AvailabilityDraw | None) -> str:
+        """Return a base's state as the scenario sets it; the air model checks seasons and night capability."""
         helicopters = self.model.helicopters
         if helicopters.bases is not None and site.id not in helicopters.bases:
             return "off_season"
-        if site.id in helicopters.grounded or not site.heli_base.in_season(day):
-            return "off_season"
-        if not band.daylight and not (helicopters.night_flight and site.heli_base.night_flight):
+        if site.id in helicopters.grounded:
+            return "grounded_weather"
+        # NOTE: night here is the band's, from the twilight at the region's centre; the
+        # air model decides night flying from the twilight at each base.
+        if not band.daylight and not helicopters.night_flight:
             return "off_season"
         if draw is not None and not draw.heli_flying[site.id]:
             return "grounded_weather"
@@ -292,24 +304,51 @@ def _router_with_door_to_wire(router: RoadRouter, model: ScenarioModel) -> RoadR
     return copy
 
 
-def locate_communes(context: ServiceContext, road: RoadScenario, communes) -> tuple[np.ndarray, np.ndarray]:
-    """Return each commune's network node and snap distance, as a call located by its name gets them.
+@dataclass(frozen=True)
+class CommuneCalls:
+    """Where the calls of each commune come from, as a call naming the commune is located."""
 
-    A commune the service cannot locate (too far from the network) gets node -1.
-    """
-    nodes = np.full(len(communes), -1, dtype=np.int64)
-    snap_m = np.zeros(len(communes))
+    snaps: tuple[Snap | None, ...]
+    lat: np.ndarray
+    lon: np.ndarray
+    landable: np.ndarray
+
+    @property
+    def nodes(self) -> np.ndarray:
+        return np.array([snap.node if snap is not None else -1 for snap in self.snaps], dtype=np.int64)
+
+    @property
+    def snap_m(self) -> np.ndarray:
+        return np.array([snap.distance_m if snap is not None else 0.0 for snap in self.snaps])
+
+
+def locate_communes(context: ServiceContext, road: RoadScenario, communes) -> CommuneCalls:
+    """Locate each commune as a call naming it is located; a commune the service cannot locate gets None."""
+    snaps: list[Snap | None] = []
+    lat, lon, landable = [], [], []
     now = datetime.now(context.region.timezone)
-    for index, commune in enumerate(communes):
+    for commune in communes:
+        call = None
         try:
             call = parse_call(context.region, commune=commune.insee, at=now, now=now, lang="en", places=None)
-            snap = locate(context, call, road)
+            snaps.append(locate(context, call, road))
         except InputError as err:
             logger.warning("commune %s (%s) cannot be located: %s", commune.insee, commune.name, err)
-            continue
-        nodes[index] = snap.node
-        snap_m[index] = snap.distance_m
-    return nodes, snap_m
+            snaps.append(None)
+        lat.append(call.lat if call else commune.lat)
+        lon.append(call.lon if call else commune.lon)
+        landable.append(call.landable if call else True)
+    return CommuneCalls(tuple(snaps), np.array(lat), np.array(lon), np.array(landable, dtype=bool))
+
+
+def scenario_service(context: ServiceContext, router: RoadRouter, profile: Profile, params: ChainParameters) -> ServiceContext:
+    """Return a copy of the service context that reads the scenario's router, profile and chain parameters."""
+    if router is context.router and profile is context.profile and params == context.chain_parameters:
+        return context
+    service = replace(context, router=router, profile=profile)
+    # chain_parameters is a cached property: setting its cache serves the scenario's values.
+    service.__dict__["chain_parameters"] = params
+    return service
 
 
 def year_round_roads(context: ServiceContext, road: RoadScenario) -> RoadScenario:
@@ -365,7 +404,8 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
         named_period=population_model.occupancy_period,
         rate_override=population_model.occupancy_rate,
     )
-    nodes, snap_m = locate_communes(context, year_round_roads(context, roads[days[0].month]), population.communes)
+    located = locate_communes(context, year_round_roads(context, roads[days[0].month]), population.communes)
+    nodes = located.nodes
     middle = days[len(days) // 2]
     bands = time_bands(context, model, middle)
     season_signatures: dict[tuple, int] = {}
@@ -378,6 +418,7 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
     prepared = PreparedScenario(
         model=model,
         context=context,
+        service=scenario_service(context, router, profile, params),
         profile=profile,
         router=router,
         params=params,
@@ -385,7 +426,11 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
         roads=roads,
         population=population,
         commune_nodes=nodes,
-        commune_snap_m=snap_m,
+        commune_snap_m=located.snap_m,
+        commune_snaps=located.snaps,
+        commune_lat=located.lat,
+        commune_lon=located.lon,
+        commune_landable=located.landable,
         bands=bands,
         band_starts=np.array([band.start_min for band in bands]),
         draws=availability_draws(context, model),

@@ -189,7 +189,7 @@ class Calls(_Strict):
     patients: Patients = Patients()
     # Distinct draws of unit availability (SMUR teams free, helicopters grounded) that
     # the calls share; each call takes one at random.
-    availability_draws: int = Field(default=16, ge=1, le=1024)
+    availability_draws: int = Field(default=8, ge=1, le=1024)
 
     @field_validator("hour_weights")
     @classmethod

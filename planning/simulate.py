@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from planning.engine import STRATEGIES, TRANSPORTS, RuleCache, build_call_plans, chosen_plan
+from planning.engine import STRATEGIES, TRANSPORTS, RuleCache, build_call_plans, call_to_diagnosis_min
 from planning.prepare import MINUTES_PER_DAY, PreparedScenario, _in_window, _minute
 
 logger = logging.getLogger(__name__)
@@ -126,9 +126,8 @@ def draw_calls(prepared: PreparedScenario, count: int | None = None) -> CallDraw
 
 def stage_keys(prepared: PreparedScenario, draws: CallDraws) -> np.ndarray:
     """Return one integer per call, equal for calls that share their stage-1 plans."""
-    nodes = prepared.commune_nodes[draws.commune]
-    snap_dm = np.rint(prepared.commune_snap_m[draws.commune] / 10).astype(np.int64)
-    location = np.unique(np.stack([nodes, snap_dm]), axis=1, return_inverse=True)[1].ravel()
+    # The air plans read the commune's point, so each commune is a location of its own.
+    location = draws.commune.astype(np.int64)
     season = np.array([prepared.season_key(day) for day in prepared.days])[draws.day]
     band = prepared.band_classes(draws.minute)
     draws_count = prepared.model.calls.availability_draws
@@ -159,20 +158,20 @@ def run_chunk(prepared: PreparedScenario, draws: CallDraws, rules: RuleCache | N
         # The first day of the period in the call's season stands for every day of it.
         day = prepared.days[first_day[prepared.season_key(prepared.days[int(draws.day[head])])]]
         band = prepared.band_at(int(draws.minute[head]))
-        plans = build_call_plans(
-            prepared, int(prepared.commune_nodes[commune]), float(prepared.commune_snap_m[commune]), day, band, int(draws.draw[head])
-        )
+        options = build_call_plans(prepared, commune, day, band, int(draws.draw[head]))
+        fastest = options.plans[0] if options.plans else None
+        to_diagnosis = call_to_diagnosis_min(options)
         for call in group.tolist():
             onset = onsets[call]
-            strategy = rules.strategy(plans, None if onset == UNKNOWN_ONSET else onset, flags[call])
+            strategy = rules.strategy(options, None if onset == UNKNOWN_ONSET else onset, flags[call])
             results.strategy[call] = strategy_index[strategy]
-            chosen = chosen_plan(plans, strategy, prepared)
-            if chosen is None:
+            if fastest is None:
                 continue
-            results.destination[call] = lab_index[chosen.destination.site.id]
-            results.transport[call] = transport_index[chosen.mode]
-            results.call_to_diagnosis_min[call] = plans.call_to_diagnosis_min
-            results.diagnosis_to_wire_min[call] = plans.fastest.diagnosis_to_wire_min
+            # The chosen plan is the fastest or its lysis variant: same destination and mode.
+            results.destination[call] = lab_index[fastest.destination.site.id]
+            results.transport[call] = transport_index[fastest.mode]
+            results.call_to_diagnosis_min[call] = to_diagnosis
+            results.diagnosis_to_wire_min[call] = fastest.diagnosis_to_wire_min
     return results
 
 
