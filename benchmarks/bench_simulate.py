@@ -106,7 +106,7 @@ def start_server(port: int, cache_dir: Path) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise RuntimeError(f"resurcor serve did not answer on 127.0.0.1:{port} within {HEALTH_TIMEOUT_S} s")
+    raise RuntimeError(f"resurcor serve did not respond on 127.0.0.1:{port} within {HEALTH_TIMEOUT_S} s")
 
 
 def main() -> int:

@@ -1,9 +1,9 @@
 """The recommendation of a simulated call, through the live call's stages 1 and 2.
 
 Stage 1 (``dispatch.recommend.build_options``) builds the plans of a call from its
-place, road scenario, time and resource snapshot; in a simulation its result depends on
-the commune, season, time band and availability draw only, so it is cached under that
-key. Stage 2 (``dispatch.recommend.conclude``) applies the profile's rules for the
+place, road scenario, time and resource snapshot. In a simulation its result depends on
+the commune, season, time band and availability draw only, so calls that share these
+share one build. Stage 2 (``dispatch.recommend.conclude``) applies the profile's rules for the
 call's symptom duration and patient flags; its strategy is cached under the numbers the
 rules read.
 """
