@@ -28,10 +28,12 @@ from dispatch.auth import AuthError, Permission, Principal, TokenRegistry, load_
 from dispatch.calls import parse_call
 from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.recommend import recommend
+from dispatch.registry.recorder import record_answer
 from dispatch.resources import ResourceSnapshot
 from dispatch.schemas import ErrorBody, Health, Recommendation, RecommendationRequest
 from dispatch.service import ServiceContext, load_context
 from dispatch.settings import Settings
+from dispatch.web import router as web_router
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +180,7 @@ def answer_recommendation(
             places=context.places,
             landable=body.landable,
         )
-        return 200, recommend(context, call, resources=resources)
+        return 200, record_answer(context, recommend(context, call, resources=resources))
     except InputError as err:
         return 422, {"error": {"code": err.code, "field": err.field, "message": error_text(err, lang)}}
     except ResurcorError as err:
@@ -252,12 +254,23 @@ class RecommendationFastPath:
 
 def create_app(settings: Settings, context: ServiceContext | None = None) -> RecommendationFastPath:
     """Return the application; ``context`` is loaded at start-up when not given."""
+    # Imported here because the registry's routes use this module's helpers.
+    from dispatch.api_registry import registry_lifespan, router as registry_router
+
+    # Imported here: the resource endpoints use this module's error helpers.
+    from dispatch.api_resources import install_resources
+    from dispatch.resources.factory import open_store
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         if app.state.context is None:
             app.state.context = load_context(settings)
-        yield
+        if app.state.store is None:
+            app.state.store = open_store(settings, app.state.context.region)
+        async with registry_lifespan(app):
+            yield
+        app.state.resource_streams.end_all()
+        app.state.store.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -271,7 +284,11 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     app.state.settings = settings
     app.state.context = context
     app.state.tokens = load_tokens(settings.tokens_file)
+    app.state.store = None
+    install_resources(app)
+    app.include_router(registry_router)
     app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+    app.include_router(web_router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -353,10 +370,13 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     def health(request: Request) -> JSONBytes:
         context: ServiceContext = request.app.state.context
         network = context.network
+        resources = request.app.state.store.health()
+        # An unreachable Redis still leaves a working service: answers carry unknown states.
+        status = "ok" if resources["reachable"] else "degraded"
         return JSONBytes(
             {
-                "status": "ok",
-                "message": translate("label.health_ok", _request_lang(request)),
+                "status": status,
+                "message": translate("label.health_ok" if status == "ok" else "label.health_degraded", _request_lang(request)),
                 "region": context.region.id,
                 "network": {
                     "source": network.source.kind,
@@ -370,6 +390,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
                 "profile": context.profile.name,
                 "sites_version": context.region.sites.version,
                 "started_at": context.loaded_at.isoformat(),
+                "resources": resources,
             }
         )
 

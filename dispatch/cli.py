@@ -177,7 +177,7 @@ class CommandKit:
 
 
 # Commands defined in modules of their own, each with add_parser(kit) and run(args, settings, lang).
-COMMAND_MODULES: tuple[str, ...] = ("dispatch.cli_tokens", "dispatch.cli_planning")
+COMMAND_MODULES: tuple[str, ...] = ("dispatch.cli_tokens", "dispatch.cli_resources", "dispatch.cli_registry", "dispatch.cli_planning")
 
 
 def _command_modules():
@@ -293,12 +293,28 @@ def _recommend(args: argparse.Namespace, settings: Settings, lang: str) -> int:
         places=context.places,
         landable=not args.not_landable,
     )
-    answer = recommend(context, call)
+    answer = recommend(context, call, resources=_shared_resources(settings, context.region))
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
         print(render_text(answer, lang))
     return 0
+
+
+def _shared_resources(settings: Settings, region):  # noqa: ANN001, ANN202
+    """Return the live resource states every desk shares (Redis), or None without RESURCOR_REDIS_URL.
+
+    A command's in-memory store would be empty, because it is not the running service's.
+    """
+    if not settings.redis_url:
+        return None
+    from dispatch.resources.factory import open_store
+
+    store = open_store(settings, region)
+    try:
+        return store.snapshot()
+    finally:
+        store.close()
 
 
 def parse_point(text: str, field: str) -> tuple[float, float]:
@@ -395,6 +411,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from dispatch.api import create_app
+    from dispatch.api_resources import GracefulServer
     from dispatch.service import load_context
 
     from dispatch.auth import is_loopback
@@ -416,7 +433,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # collector's generations keeps full collections from pausing requests for ~60 ms.
     gc.collect()
     gc.freeze()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=args.port or settings.port,
@@ -428,7 +445,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=False,
         server_header=False,
         date_header=False,
+        # Open event streams are ended on the stop signal; this bounds any other request.
+        timeout_graceful_shutdown=10,
     )
+    GracefulServer(config, app).run()
     return 0
 
 

@@ -215,6 +215,9 @@ class Recommendation(BaseModel):
     profile: dict[str, str]
     sites_version: str
     lang: Literal["fr", "en"]
+    recommendation_id: str | None = Field(
+        default=None, description="id of this answer in the registry, to link the case to it; absent when the service does not record answers"
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -228,10 +231,11 @@ class ErrorBody(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(description="degraded: the shared resource store is unreachable and unit states read unknown")
     message: str
     region: str
     network: dict[str, str | int | bool]
     profile: str
     sites_version: str
     started_at: str
+    resources: dict[str, str | int | bool | None] = Field(description="the resource store: name, reachable, since when it is not")

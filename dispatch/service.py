@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from pyproj import Transformer
 
@@ -42,6 +43,8 @@ class ServiceContext:
     profile: Profile
     loaded_at: datetime
     places: PlaceIndex | None = None
+    # The registry's recorder of live answers (dispatch.registry.recorder), set by the API.
+    registry_recorder: Any = None
 
     @cached_property
     def chain_parameters(self) -> ChainParameters:

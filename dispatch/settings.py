@@ -23,6 +23,11 @@ def _default_cache_dir() -> Path:
     return Path(base) / "resurcor"
 
 
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "resurcor"
+
+
 class Settings(BaseSettings):
     """Every setting of the service; ``RESURCOR_<NAME>`` in the environment overrides it."""
 
@@ -37,9 +42,34 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     access_log: bool = Field(default=False, description="log one line per HTTP request (off by default: about 20% of throughput, measured with wrk)")
     tokens_file: Path | None = Field(default=None, description="YAML file of {name, role, sha256} tokens; none: single desk on the loopback only")
+    state_dir: Path = Field(default_factory=_default_state_dir, description="the service's own writable data (the registry's SQLite file); never the shared data directory")
+    database_url: str | None = Field(default=None, description="registry database URL (SQLAlchemy form, e.g. postgresql+psycopg://host/db); default: SQLite file registry.sqlite3 in state_dir")
+    registry_record: bool = Field(default=True, description="record every recommendation the HTTP API answers in the registry")
     network_max_age_days: int = Field(default=120, ge=1, description="age past which answers warn that the network data is old")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL of the live resource store shared by every desk and worker (redis://host:6379/0); none: an in-memory store for a single desk",
+    )
+    resource_stale_after_min: int = Field(
+        default=720,
+        ge=1,
+        le=7 * 24 * 60,
+        description=(
+            "minutes after which a unit's state reads unknown. Default 720 (12 h), the shorter of the usual SMUR duty shifts"
+            " (12 h or 24 h): a state nobody confirmed during a whole shift was set by an earlier crew and cannot be trusted"
+        ),
+    )
+    redis_timeout_s: float = Field(default=1.0, gt=0, le=30, description="seconds before a Redis command or connection attempt counts as failed")
+    redis_retry_interval_s: float = Field(default=1.0, gt=0, le=60, description="seconds between attempts to reach Redis while it is down")
 
-    @field_validator("data_dir", "region_dir", "cache_dir", "tokens_file")
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:6379/0, rediss://... or unix://...")
+        return value or None
+
+    @field_validator("data_dir", "region_dir", "cache_dir", "tokens_file", "state_dir")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

@@ -61,6 +61,29 @@ class PlaceIndex:
         found = {node for key, node in self._nodes.items() if any(key.startswith(k) for k in keys)}
         return found.pop() if len(found) == 1 else None
 
+    def ranked_matches(self, query: str) -> list[tuple[int, int]]:
+        """Return (rank, node) for every named node matching ``query``, best first.
+
+        Ranks: 0 a name equal to the query, 2 a name starting with it, 3 a name
+        containing it. Names are folded as in ``find``, and ties keep the node order.
+        """
+        needles = name_keys(query)
+        if not needles:
+            return []
+        found = []
+        for node, name in self._names.items():
+            keys = _keys(name)
+            if keys & needles:
+                rank = 0
+            elif any(key.startswith(needle) for key in keys for needle in needles):
+                rank = 2
+            elif any(needle in key for key in keys for needle in needles):
+                rank = 3
+            else:
+                continue
+            found.append((rank, node))
+        return sorted(found)
+
     def name(self, node: int) -> str:
         return self._names.get(node, "")
 

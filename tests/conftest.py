@@ -37,8 +37,15 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory, region: Region) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(data_dir: Path, cache_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, region_dir=REPO_ROOT / "regions" / "northern-alps", cache_dir=cache_dir, lang="fr")
+def settings(data_dir: Path, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # The registry's SQLite file goes to a temporary state directory, never the user's.
+    return Settings(
+        data_dir=data_dir,
+        region_dir=REPO_ROOT / "regions" / "northern-alps",
+        cache_dir=cache_dir,
+        state_dir=tmp_path_factory.mktemp("state"),
+        lang="fr",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -51,15 +58,20 @@ def context(settings: Settings):
 # Real services. On a developer's machine without them, their tests are skipped with the
 # reason printed in the summary (-ra); under CI=true a missing service fails the run.
 REDIS_TEST_URL = os.environ.get("RESURCOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("RESURCOR_TEST_CHROMIUM", "/usr/bin/chromium")
 POSTGRES_TEST_URL = os.environ.get("RESURCOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def skip_or_fail(message: str) -> None:
+    """Skip the test with ``message``, or fail it under CI, where every part must be present."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{message}. CI requires it.", pytrace=False)
+    pytest.skip(message)
 
 
 def missing_service(name: str, url: str, reason: str) -> None:
     """Skip the test, or fail it under CI, because ``name`` at ``url`` cannot be reached."""
-    message = f"{name} unreachable at {url} ({reason}); start it, or set the test URL variable"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{message}. CI requires it.", pytrace=False)
-    pytest.skip(message)
+    skip_or_fail(f"{name} unreachable at {url} ({reason}); start it, or set the test URL variable")
 
 
 def _redis_reason(url: str) -> str | None:
@@ -89,6 +101,17 @@ def _postgres_reason(url: str) -> str | None:
     return None
 
 
+def _chromium_missing(path: str) -> str | None:
+    """Return why the browser tests cannot drive chromium at ``path``, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as err:
+        return f"browser tests need the playwright package, which is not installed: {err}"
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return f"chromium not found at {path}: install it with 'apt-get install -y chromium' or set RESURCOR_TEST_CHROMIUM"
+    return None
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The URL of a Redis database reserved for tests; tests flush it before use."""
@@ -105,3 +128,21 @@ def postgres_url() -> str:
     if reason:
         missing_service("PostgreSQL", POSTGRES_TEST_URL, reason)
     return POSTGRES_TEST_URL
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """The system's chromium, which the browser tests drive through Playwright."""
+    message = _chromium_missing(CHROMIUM)
+    if message:
+        skip_or_fail(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def map_library() -> None:
+    """Leaflet's files, which 'make setup' installs from npm for the pages' map."""
+    from dispatch.web.assets import LEAFLET_DIR, leaflet_dir
+
+    if leaflet_dir() is None:
+        skip_or_fail(f"Leaflet not found in {LEAFLET_DIR}: run 'make setup', which installs it with npm")

@@ -147,6 +147,13 @@ class ResourceSnapshot:
             return UNKNOWN
         return record.state
 
+    def is_stale(self, kind: ResourceKind, unit_id: str) -> bool:
+        """True when the unit's state was set longer ago than the staleness limit, or the store is unreachable."""
+        record = self.states.get((kind, unit_id))
+        if record is None:
+            return False
+        return not self.reachable or self.taken_at - record.set_at > self.stale_after
+
     def usability(self, kind: ResourceKind, unit_id: str, at: datetime | None = None) -> Usability:
         state = self.effective(kind, unit_id, at)
         if state == UNKNOWN:
