@@ -22,11 +22,11 @@ from dispatch.plans import ChainParameters
 from dispatch.recommend import locate
 from dispatch.resources import ResourceKind, ResourceSnapshot, ResourceState
 from dispatch.service import ServiceContext
-from geodata.errors import InputError
+from geodata.errors import DataError, InputError
 from geodata.sites import Site
 from planning.population import PopulationModel, build_population
 from planning.scenario import DATA_PREFIX, ScenarioError, ScenarioModel
-from protocols import Profile, load_profile
+from protocols import Profile, available_profiles, load_profile
 from routing.router import RoadRouter, SnappedSite
 from routing.snap import Snap
 from routing.scenario import ClosureIndex, RoadScenario, road_scenario, unmatched_refs, unmatched_way_ids
@@ -376,8 +376,10 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
     if model.profile is not None and model.profile != context.profile.name:
         try:
             profile = load_profile(model.profile)
-        except InputError as err:
-            raise ScenarioError("scenario_field", f"profile: {err}", field="profile", value=model.profile, problem=str(err)) from err
+        except (InputError, DataError) as err:
+            raise ScenarioError(
+                "scenario_unknown_profile", f"profile: {err}", field="profile", value=model.profile, choices=", ".join(available_profiles())
+            ) from err
 
     days = period_days(model)
     roads_model = model.roads
@@ -393,7 +395,9 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
                 speed_factor=roads_model.snow_speed_factor,
             )
     router = _router_with_door_to_wire(context.router, model)
-    params = chain_parameters(context.chain_parameters, model)
+    # Another profile brings its own chain parameters, before the scenario's replacements.
+    profile_params = context.chain_parameters if profile is context.profile else replace(context, profile=profile).chain_parameters
+    params = chain_parameters(profile_params, model)
 
     data_dir = context.settings.data_dir
     population_model = model.population

@@ -95,6 +95,7 @@ def test_extends_loop_rejected(write_scenario):
         ("smur: {closed: [annecy-change-typo]}", "scenario_unknown_site", "smur.closed.0"),
         ("roads: {closed_refs: [Z999]}", "scenario_unknown_road", "roads.closed_refs"),
         ("region: elsewhere", "scenario_region", "region"),
+        ("profile: esc2099", "scenario_unknown_profile", "profile"),
         ("population: {occupancy_period: no_such_period}", "population_unknown_period", "population.occupancy_period"),
     ],
 )

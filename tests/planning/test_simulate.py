@@ -11,6 +11,7 @@ import pytest
 from planning.prepare import prepare
 from planning.run import compare_runs, dask_client, run_scenario
 from planning.scenario import load_scenario, merge_overrides, read_scenario_data, validate_scenario
+from planning.engine import TRANSPORTS
 from planning.simulate import draw_calls, run_local
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -107,3 +108,45 @@ def test_dask_local_cluster_matches_local(context, winter):
     with dask_client("local", workers=2) as client:
         distributed = run_dask(winter, calls, client)
     assert _same(local, distributed)
+
+
+def test_weather_grounding_removes_air(context):
+    grounded = prepare(context, _variant("winter-peak", helicopters={"weather_grounded_probability": 1.0}))
+    results = run_local(grounded, draw_calls(grounded, CALLS), workers=1)
+    helicopter = [mode.value for mode in TRANSPORTS].index("helicopter")
+    assert not np.any(results.transport == helicopter)
+
+
+def test_grounded_bases_leave_road_coverage(context):
+    model = load_scenario(SCENARIOS_DIR / "winter-peak.yaml")
+    bases = [base.id for base in context.heli_bases]
+    run = run_scenario(context, _variant("winter-peak", helicopters={"grounded": bases}), calls=500, workers=1)
+    columns = run.coverage.columns
+    assert "helicopter" not in set(columns["day_transport"])
+    assert np.array_equal(columns["day_diagnosis_to_wire_road_min"], columns["day_diagnosis_to_wire_road_or_air_min"])
+    assert model.helicopters.grounded == ()
+
+
+def test_door_to_wire_override_adds_minutes(context):
+    base = run_scenario(context, load_scenario(SCENARIOS_DIR / "winter-peak.yaml"), calls=500, workers=1)
+    slower = run_scenario(context, _variant("winter-peak", chain={"door_to_wire_min": 50}), calls=500, workers=1)
+    road_base = base.coverage.columns["day_diagnosis_to_wire_road_min"]
+    road_slower = slower.coverage.columns["day_diagnosis_to_wire_road_min"]
+    reached = road_base >= 0
+    assert np.all(road_slower[reached] - road_base[reached] == 30)
+
+
+def test_snow_slows_road_coverage(context):
+    dry = run_scenario(context, _variant("winter-peak", roads={"snow_speed_factor": 1.0}), calls=500, workers=1)
+    snow = run_scenario(context, _variant("winter-peak", roads={"snow_speed_factor": 0.72}), calls=500, workers=1)
+    column = "day_diagnosis_to_wire_road_min"
+    assert (snow.coverage.columns[column] >= dry.coverage.columns[column]).all()
+    assert snow.coverage.summary["within"]["day_road"]["90"]["present"] < dry.coverage.summary["within"]["day_road"]["90"]["present"]
+
+
+def test_other_profile_decides(context):
+    legacy = prepare(context, _variant("winter-peak", profile="fr-has2006"))
+    assert legacy.profile.name == "fr-has2006"
+    assert legacy.service.profile is legacy.profile
+    results = run_local(legacy, draw_calls(legacy, CALLS), workers=1)
+    assert (results.strategy >= 0).all()
