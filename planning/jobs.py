@@ -3,7 +3,8 @@
 A job's scenario files are validated in the request, written into the job's folder,
 and run by a child process started with ``spawn``: it loads the service's data itself,
 runs the scenario with local worker processes, writes the outputs and reports its
-progress in ``status.json``. The service process only reads that file.
+progress in ``status.json``. The service process only reads that file. Jobs run one at
+a time, and closing the runner terminates the running child.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import json
 import logging
 import multiprocessing
 import secrets
+import signal
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,12 +49,19 @@ def _write_status(job_dir: Path, **status: Any) -> None:
     temporary.replace(path)
 
 
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run_job(settings_json: str, job_dir_text: str, calls: int | None, workers: int | None, lang: str) -> None:
     """Run a job in a child process: load the service, run the scenario(s), write the outputs."""
     from dispatch.service import load_context
     from planning.outputs import write_outputs
     from planning.run import compare_runs, run_scenario
 
+    # SIGTERM from the service's shutdown unwinds the run, so the worker pool's context
+    # terminates its processes instead of leaving them to fail on a closed pipe.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     job_dir = Path(job_dir_text)
     settings = Settings.model_validate_json(settings_json)
     compare_path = job_dir / COMPARE_FILE
@@ -115,8 +123,13 @@ class Job:
     id: str
     directory: Path
     created_at: float
-    future: Future | None = None
     names: list[str] = field(default_factory=list)
+    thread: threading.Thread | None = None
+    process: multiprocessing.process.BaseProcess | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
 
 
 class PlanningJobs:
@@ -128,7 +141,9 @@ class PlanningJobs:
         self.root = settings.cache_dir / "planning-runs"
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
+        # One job runs at a time: the machine's cores go to its worker processes.
+        self._slot = threading.Semaphore(1)
+        self._closed = False
 
     def examples(self) -> list[dict[str, Any]]:
         """Return the example scenarios: file name, scenario name and titles."""
@@ -153,10 +168,11 @@ class PlanningJobs:
         if calls is not None and not 1 <= calls <= MAX_PAGE_CALLS:
             raise InputError("field_invalid", f"calls must be between 1 and {MAX_PAGE_CALLS}", field="calls", detail=f"1 ≤ calls ≤ {MAX_PAGE_CALLS}")
         with self._lock:
-            pending = [job for job in self._jobs.values() if job.future is not None and not job.future.done()]
+            pending = [job for job in self._jobs.values() if job.pending]
             if len(pending) >= MAX_PENDING_JOBS:
                 raise InputError("planning_busy", f"{len(pending)} planning runs are pending", field="scenario", count=len(pending))
         job_id = secrets.token_hex(6)
+        # NOTE: job folders stay in the cache directory until an operator removes them.
         directory = self.root / job_id
         directory.mkdir(parents=True, exist_ok=True)
         names = []
@@ -168,14 +184,26 @@ class PlanningJobs:
             names.append(load_scenario(path).name)
         job = Job(id=job_id, directory=directory, created_at=time.time(), names=names)
         _write_status(directory, state="queued", done=0, total=0)
+        job.thread = threading.Thread(target=self._run, args=(job, calls, lang), name=f"planning-{job_id}", daemon=True)
         with self._lock:
-            if self._executor is None:
-                # spawn: the child must not inherit the server's threads and event loop.
-                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            job.future = self._executor.submit(run_job, self.settings.model_dump_json(), str(directory), calls, None, lang)
             self._jobs[job_id] = job
+        job.thread.start()
         logger.info("planning job %s queued: %s", job_id, ", ".join(names))
         return job
+
+    def _run(self, job: Job, calls: int | None, lang: str) -> None:
+        """Wait for the slot, then run ``job`` in a child process and wait for it."""
+        with self._slot:
+            if self._closed:
+                return
+            # spawn: the child must not inherit the server's threads and event loop. It is
+            # not a daemon, because its own worker processes are its children.
+            context = multiprocessing.get_context("spawn")
+            job.process = context.Process(target=run_job, args=(self.settings.model_dump_json(), str(job.directory), calls, None, lang), name=f"planning-{job.id}")
+            job.process.start()
+            job.process.join()
+        if job.process.exitcode != 0:
+            logger.error("planning job %s ended with exit code %s", job.id, job.process.exitcode)
 
     def get(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)
@@ -189,9 +217,9 @@ class PlanningJobs:
             status = json.loads((job.directory / STATUS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             status = {"state": "queued", "done": 0, "total": 0}
-        if job.future is not None and job.future.done() and job.future.exception() is not None and status.get("state") != "failed":
-            logger.error("planning job %s ended with %s", job_id, job.future.exception())
-            status = {**status, "state": "failed", "error": str(job.future.exception())}
+        ended = job.process is not None and job.process.exitcode is not None
+        if ended and job.process.exitcode != 0 and status.get("state") not in ("done", "failed"):
+            status = {**status, "state": "failed", "error": f"the run's process ended with exit code {job.process.exitcode}"}
         return {"id": job.id, "scenarios": job.names, **status}
 
     def file(self, job_id: str, name: str) -> Path:
@@ -204,6 +232,11 @@ class PlanningJobs:
         return path
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Terminate the running job's process; queued jobs do not start."""
+        self._closed = True
+        for job in list(self._jobs.values()):
+            process = job.process
+            if process is not None and process.exitcode is None:
+                logger.info("planning job %s terminated with the service", job.id)
+                process.terminate()
+                process.join(timeout=10)
