@@ -194,14 +194,17 @@ class PlanningJobs:
     def _run(self, job: Job, calls: int | None, lang: str) -> None:
         """Wait for the slot, then run ``job`` in a child process and wait for it."""
         with self._slot:
-            if self._closed:
-                return
             # spawn: the child must not inherit the server's threads and event loop. It is
             # not a daemon, because its own worker processes are its children.
             context = multiprocessing.get_context("spawn")
-            job.process = context.Process(target=run_job, args=(self.settings.model_dump_json(), str(job.directory), calls, None, lang), name=f"planning-{job.id}")
-            job.process.start()
-            job.process.join()
+            process = context.Process(target=run_job, args=(self.settings.model_dump_json(), str(job.directory), calls, None, lang), name=f"planning-{job.id}")
+            with self._lock:
+                # The lock orders this start and close(): a closed runner starts nothing.
+                if self._closed:
+                    return
+                process.start()
+                job.process = process
+            process.join()
         if job.process.exitcode != 0:
             logger.error("planning job %s ended with exit code %s", job.id, job.process.exitcode)
 
@@ -233,10 +236,12 @@ class PlanningJobs:
 
     def close(self) -> None:
         """Terminate the running job's process; queued jobs do not start."""
-        self._closed = True
-        for job in list(self._jobs.values()):
+        with self._lock:
+            self._closed = True
+            running = [job for job in self._jobs.values() if job.process is not None]
+        for job in running:
             process = job.process
-            if process is not None and process.exitcode is None:
+            if process.exitcode is None:
                 logger.info("planning job %s terminated with the service", job.id)
                 process.terminate()
                 process.join(timeout=10)

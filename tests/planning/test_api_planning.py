@@ -112,12 +112,12 @@ def test_planner_permission_required(settings, context, tmp_path):
         assert secured.get("/api/v1/planning/scenarios", headers={"authorization": f"Bearer {planner}"}).status_code == 200
 
 
-def test_closing_runner_ends_child(settings, tmp_path):
+def test_closing_runner_ends_child(settings):
     from pathlib import Path
 
     from planning.jobs import PlanningJobs
 
-    jobs = PlanningJobs(settings.model_copy(update={"cache_dir": tmp_path}), Path(__file__).resolve().parents[2] / "scenarios")
+    jobs = PlanningJobs(settings, Path(__file__).resolve().parents[2] / "scenarios")
     job = jobs.submit("winter-peak.yaml", None, 1_000_000, "en")
     deadline = time.monotonic() + 60
     while job.process is None and time.monotonic() < deadline:
