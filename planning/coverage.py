@@ -1,8 +1,8 @@
 """Coverage per commune: strategy, destination, transport and diagnosis-to-wire minutes, day and night.
 
-Each commune is located as a call naming it is, and its plans are built for a typical
-patient (onset-to-call delay at the scenario's median, under 75, no shock or
-contraindication) with every unit free, the scheduled cath lab closures applied. The
+Each commune is located as a call naming it is. Its plans are built for a typical patient
+(onset-to-call delay at the scenario's median, under 75, no shock or contraindication)
+with every unit free and the scheduled cath lab closures applied. The
 summary gives the share of residents and of the present population whose fastest
 diagnosis-to-wire time, by road and by road or air, is within 60, 90 and 120 minutes.
 """

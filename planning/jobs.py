@@ -1,9 +1,9 @@
 """Planning runs started from the web page, each in a child process so that the service keeps serving requests.
 
-A job's scenario files are validated in the request, written into the job's folder,
-and run by a child process started with ``spawn``: it loads the service's data itself,
-runs the scenario with local worker processes, writes the outputs and reports its
-progress in ``status.json``. The service process only reads that file. Jobs run one at
+A job's scenario files are validated in the request and written into the job's folder.
+A child process started with ``spawn`` then loads the service's data itself, runs the
+scenario with local worker processes, writes the outputs and reports its progress in
+``status.json``. The service process only reads that file. Jobs run one at
 a time, and closing the runner terminates the running child.
 """
 
@@ -245,3 +245,7 @@ class PlanningJobs:
                 logger.info("planning job %s terminated with the service", job.id)
                 process.terminate()
                 process.join(timeout=10)
+                if process.exitcode is None:
+                    logger.warning("planning job %s ignored SIGTERM for 10 s; killing it", job.id)
+                    process.kill()
+                    process.join(timeout=10)

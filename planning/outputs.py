@@ -103,7 +103,7 @@ def notes(run: ScenarioRun) -> list[str]:
     if run.prepared.context.network.source.approximate:
         codes.append("network_approximate")
     if not any(mode == "helicopter" for mode in run.coverage.columns["day_transport"]):
-        codes.append("air_not_assessed")
+        codes.append("air_absent")
     codes.append("population_estimate")
     codes.append("availability_draws")
     return codes

@@ -68,7 +68,7 @@ class AvailabilityDraw:
 
 @dataclass(eq=False)
 class PreparedScenario:
-    """What the simulation and the coverage read, built once per scenario and process."""
+    """The data the simulation and the coverage read, built once per scenario and process."""
 
     model: ScenarioModel
     context: ServiceContext
@@ -198,7 +198,7 @@ def daylight_window(context: ServiceContext, day: date) -> tuple[int, int]:
     """Return civil dawn and dusk (minutes after local midnight) at the region's centre on ``day``.
 
     NOTE: one point stands for the whole region; dawn and dusk differ by a few minutes
-    across it, and valleys see the sun later than the civil twilight says.
+    across it, and valleys see the sun later than the civil twilight.
     """
     centre = context.region.boundary_wgs84.representative_point()
     observer = Observer(latitude=centre.y, longitude=centre.x)
@@ -306,7 +306,7 @@ def _router_with_door_to_wire(router: RoadRouter, model: ScenarioModel) -> RoadR
 
 @dataclass(frozen=True)
 class CommuneCalls:
-    """Where the calls of each commune come from, as a call naming the commune is located."""
+    """The origin of each commune's calls, located as a call naming the commune is."""
 
     snaps: tuple[Snap | None, ...]
     lat: np.ndarray

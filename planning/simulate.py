@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -211,6 +212,13 @@ def _worker_rules(prepared: PreparedScenario) -> RuleCache:
     return rules
 
 
+def _default_sigterm() -> None:
+    # Pool.terminate() ends its workers with SIGTERM and expects them to die at once. A
+    # handler inherited from the parent (a page job's) would unwind a worker while it
+    # holds the result queue's lock and hang the pool.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _forked_chunk(payload: tuple[int, CallDraws]) -> tuple[int, CallResults]:
     number, draws = payload
     return number, run_chunk(_FORKED, draws, _worker_rules(_FORKED))
@@ -235,7 +243,7 @@ def run_local(
     _FORKED = prepared
     try:
         # Forked workers share the parent's loaded network and trees without pickling them.
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_default_sigterm) as pool:
             payloads = ((number, subset(draws, indices)) for number, indices in enumerate(chunks))
             for number, chunk in pool.imap_unordered(_forked_chunk, payloads):
                 results.fill(chunks[number], chunk)
