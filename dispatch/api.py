@@ -252,6 +252,16 @@ class RecommendationFastPath:
         await send({"type": "http.response.body", "body": payload})
 
 
+def _health_message(resources_reachable: bool, registry_reachable: bool, lang: str) -> str:
+    if resources_reachable and registry_reachable:
+        return translate("label.health_ok", lang)
+    if registry_reachable:
+        return translate("label.health_degraded", lang)
+    if resources_reachable:
+        return translate("label.health_registry_degraded", lang)
+    return f"{translate('label.health_degraded', lang)}; {translate('label.health_registry_also', lang)}"
+
+
 def create_app(settings: Settings, context: ServiceContext | None = None) -> RecommendationFastPath:
     """Return the application; ``context`` is loaded at start-up when not given."""
     # Imported here because the registry's routes use this module's helpers.
@@ -371,12 +381,17 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
         context: ServiceContext = request.app.state.context
         network = context.network
         resources = request.app.state.store.health()
-        # An unreachable Redis still leaves a working service: answers carry unknown states.
-        status = "ok" if resources["reachable"] else "degraded"
+        # Imported here because the registry's routes use this module's helpers.
+        from dispatch.api_registry import registry_health
+
+        registry = registry_health(request.app)
+        # An unreachable Redis or registry database still leaves a working service:
+        # answers carry unknown unit states, and live answers wait in the recorder's queue.
+        status = "ok" if resources["reachable"] and registry["reachable"] else "degraded"
         return JSONBytes(
             {
                 "status": status,
-                "message": translate("label.health_ok" if status == "ok" else "label.health_degraded", _request_lang(request)),
+                "message": _health_message(resources["reachable"], registry["reachable"], _request_lang(request)),
                 "region": context.region.id,
                 "network": {
                     "source": network.source.kind,
@@ -391,6 +406,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
                 "sites_version": context.region.sites.version,
                 "started_at": context.loaded_at.isoformat(),
                 "resources": resources,
+                "registry": registry,
             }
         )
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from dispatch.api import JSONBytes, _request_lang, require
 from dispatch.auth import Permission, Principal
@@ -22,7 +24,7 @@ from dispatch.registry.fields import CASE_FIELDS, IDENTITY_COLUMNS, RECOMMENDED_
 from dispatch.registry.importer import case_check, case_values_json, store_cases
 from dispatch.registry.indicators import GROUPINGS, as_json, compute_by, load_frame, read_expected
 from dispatch.registry.recorder import Recorder
-from dispatch.registry.store import RegistryError, open_registry
+from dispatch.registry.store import RegistryError, database_url, is_reachable, open_registry
 from dispatch.registry.validate import check_case
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,46 @@ async def registry_lifespan(app: FastAPI):  # noqa: ANN201
             recorder.stop()
         if engine is not None:
             engine.dispose()
+
+
+def registry_health(app: FastAPI) -> dict[str, Any]:
+    """Return the registry's block of the health answer: backend, reachable, writes pending.
+
+    ``pending_writes`` counts live answers queued and not yet stored: it grows while the
+    database is unreachable, and they are stored once it answers again.
+    """
+    engine = app.state.registry_engine
+    recorder = app.state.context.registry_recorder
+    if engine is not None:
+        backend = engine.url.get_backend_name()
+        reachable = is_reachable(engine)
+        error = None if reachable else "registry_unreachable"
+    else:
+        backend = _configured_backend(app.state.settings)
+        reachable = False
+        error = app.state.registry_error.code if app.state.registry_error is not None else "registry_unavailable"
+
+    # A health check is polled, so only a change of state is logged.
+    if reachable != getattr(app.state, "registry_reachable", True):
+        if reachable:
+            logger.info("registry database %s reachable again", backend)
+        else:
+            logger.error("registry database %s unreachable (%s), %d answers waiting", backend, error, recorder.pending if recorder else 0)
+    app.state.registry_reachable = reachable
+    return {
+        "backend": backend,
+        "reachable": reachable,
+        "recording": recorder is not None,
+        "pending_writes": recorder.pending if recorder is not None else 0,
+        "error": error,
+    }
+
+
+def _configured_backend(settings: Any) -> str | None:
+    try:
+        return make_url(database_url(settings)).get_backend_name()
+    except ArgumentError:
+        return None
 
 
 def _unavailable(request: Request) -> JSONBytes:
@@ -115,7 +157,7 @@ def record_case(
     allowed = set(CASE_FIELDS) | set(RECOMMENDED_FIELDS)
     identity = sorted(name for name in body if name.lower() in IDENTITY_COLUMNS)
     if identity:
-        err = RegistryError("registry_identity_columns", "identity fields", field=identity[0], columns=", ".join(identity))
+        err = RegistryError("registry_identity_fields", "identity fields", field=identity[0], fields=", ".join(identity), count=len(identity))
         return _error(422, err.code, err.field, error_text(err, lang))
     unknown = sorted(name for name in body if name not in allowed)
     if unknown:
@@ -129,12 +171,17 @@ def record_case(
     engine = request.app.state.registry_engine
     if engine is None:
         return _unavailable(request)
-    check = case_check(engine, request.app.state.context.region, case_ids=[str(body.get("case_id", "")).strip()])
+    check = case_check(
+        engine,
+        request.app.state.context.region,
+        case_ids=[str(body.get("case_id", "")).strip()],
+        case_id_pattern=request.app.state.settings.case_id_pattern,
+    )
     case, errors = check_case(body, 1, check)
     if case is None:
         first = errors[0]
-        return _error(422, f"registry_{first.code}" if not first.code.startswith("time_") else first.code, first.field, first.text(lang), errors=[
-            {"field": e.field, "code": e.code, "message": e.text(lang)} for e in errors
+        return _error(422, f"registry_{first.code}" if not first.code.startswith("time_") else first.code, first.field, first.text(lang, api=True), errors=[
+            {"field": e.field, "code": e.code, "message": e.text(lang, api=True)} for e in errors
         ])
     try:
         store_cases(engine, [case])

@@ -38,13 +38,32 @@ def catalogue() -> dict[str, dict[str, str]]:
     return entries
 
 
+def plural_form(count: int, lang: str) -> str:
+    """Return "one" or "other", the plural form of ``count`` in ``lang`` (CLDR rules).
+
+    French uses the singular for 0 and 1 ("0 ligne refusée"), English only for 1.
+    """
+    if lang == "fr":
+        return "one" if count in (0, 1) else "other"
+    return "one" if count == 1 else "other"
+
+
+def _entry(key: str, params: dict[str, Any], lang: str) -> dict[str, str] | None:
+    # A counted text has the entries KEY.one and KEY.other, chosen by the "count" parameter.
+    entries = catalogue()
+    if key not in entries and "count" in params:
+        return entries.get(f"{key}.{plural_form(int(params['count']), lang)}")
+    return entries.get(key)
+
+
 def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
     """Return the text of ``key`` in ``lang`` with its placeholders filled.
 
+    A key with ``.one`` and ``.other`` entries takes the form of the ``count`` parameter.
     An unknown key returns the key itself and logs it, so a missing text shows up in
     the answer instead of breaking it.
     """
-    entry = catalogue().get(key)
+    entry = _entry(key, params, lang)
     if entry is None:
         logger.error("missing catalogue entry %r", key)
         return key
@@ -63,7 +82,7 @@ def error_text(error: ResurcorError, lang: str, *, field_prefix: str = "") -> st
     command line's ``--onset`` where the API uses ``onset``.
     """
     key = f"error.{error.code}"
-    if key not in catalogue():
+    if _entry(key, error.params, lang) is None:
         return str(error)
     # {detail} in a template takes the error's own English message, the only text that
     # carries details such as a file position or a library's reason.

@@ -94,8 +94,10 @@ def _lookup(resources: ResourceSnapshot, kind: ResourceKind, at: datetime):
 
     def state_of(unit_id: str) -> tuple[str, bool | None]:
         usability = resources.usability(kind, unit_id, at)
-        state = resources.effective(kind, unit_id, at)
-        return state, None if usability is Usability.UNKNOWN else usability is Usability.USABLE
+        if usability is Usability.UNAVAILABLE:
+            # The last known state, even unconfirmed, is what keeps the unit out.
+            return resources.last_known(kind, unit_id, at).state, False
+        return resources.effective(kind, unit_id, at), None if usability is Usability.UNKNOWN else True
 
     return state_of
 
@@ -437,6 +439,14 @@ def recommend(context: ServiceContext, call: CallInput, resources: ResourceSnaps
     return answer
 
 
+def _state_text(options: CallOptions, kind: ResourceKind, unit_id: str, state: str, lang: str) -> str:
+    """The state's text, saying when it is only the last known state, not confirmed."""
+    text = translate(f"state.{state}", lang)
+    if state != "unknown" and options.resources.is_stale(kind, unit_id):
+        text = translate("state.last_known", lang, state=text)
+    return text
+
+
 def _smur_json(options: CallOptions, chosen: Plan | None, lang: str) -> dict[str, Any] | None:
     """The SMUR team sent, its state, and the nearer teams passed over with the minutes they would have saved."""
     choice = options.smur
@@ -448,7 +458,7 @@ def _smur_json(options: CallOptions, chosen: Plan | None, lang: str) -> dict[str
         "id": sent.base.site.id,
         "name": sent.base.site.smur_base.name or sent.base.site.name,
         "state": sent.state,
-        "state_text": translate(f"state.{sent.state}", lang),
+        "state_text": _state_text(options, ResourceKind.SMUR, sent.base.site.id, sent.state, lang),
         "drive_min": drive_min,
         "drive_km": round(sent.drive_m / 1000.0, 1),
         "first_on_scene": not (chosen is not None and chosen.air is not None and chosen.air.first_on_scene),
@@ -458,7 +468,8 @@ def _smur_json(options: CallOptions, chosen: Plan | None, lang: str) -> dict[str
                 "id": leg.base.site.id,
                 "name": leg.base.site.smur_base.name or leg.base.site.name,
                 "state": leg.state,
-                "state_text": translate(f"state.{leg.state}", lang),
+                "state_text": _state_text(options, ResourceKind.SMUR, leg.base.site.id, leg.state, lang),
+                "stale": options.resources.is_stale(ResourceKind.SMUR, leg.base.site.id),
                 "drive_min": whole_minutes(leg.drive_s),
                 "extra_min": drive_min - whole_minutes(leg.drive_s),
             }
@@ -507,6 +518,7 @@ def _air_json(context: ServiceContext, options: CallOptions, fastest: Plan | Non
         "best_air": _plan_json(best_air) if best_air else None,
         "best_road": _plan_json(best_road) if best_road else None,
         "labs_without_helipad": list(air.labs_without_helipad),
+        "unavailable_text": "; ".join(_unavailable_bases(options, lang)),
         "bases": [
             {
                 "id": status.base.id,
@@ -514,7 +526,7 @@ def _air_json(context: ServiceContext, options: CallOptions, fastest: Plan | Non
                 "state": status.state,
                 "available": status.available,
                 "reason": status.reason,
-                "reason_text": translate(f"air_base.{status.reason}", lang),
+                "reason_text": _base_reason_text(options, status, lang),
                 "night_flight": status.base.night_flight,
                 "flight_to_scene_km": round(status.flight_to_scene_km, 1),
                 "dawn": _local_minutes(status.dawn, timezone),
@@ -531,6 +543,23 @@ def _local_minutes(moment: datetime | None, timezone) -> str | None:
     return moment.astimezone(timezone).isoformat(timespec="minutes") if moment else None
 
 
+def _base_reason_text(options: CallOptions, status, lang: str) -> str:
+    """Why a base can or cannot fly, saying when its state is unconfirmed."""
+    text = translate(f"air_base.{status.reason}", lang)
+    if status.available and status.state == "unknown":
+        text = translate("air_base.unconfirmed", lang, reason=text)
+    elif status.reason.startswith("state_") and options.resources.is_stale(ResourceKind.HELICOPTER, status.base.id):
+        text = translate("state.last_known", lang, state=text)
+    return text
+
+
+def _unavailable_bases(options: CallOptions, lang: str, nearest: int = 3) -> list[str]:
+    """Bases out by their live state, then the nearest bases out for another reason."""
+    by_state = [s for s in options.air.bases if not s.available and s.reason.startswith("state_")]
+    others = sorted((s for s in options.air.bases if not s.available and not s.reason.startswith("state_")), key=lambda s: s.flight_to_scene_km)
+    return [f"{s.base.name} ({_base_reason_text(options, s, lang)})" for s in by_state + others[:nearest]]
+
+
 def _resources_json(context: ServiceContext, options: CallOptions, lang: str) -> dict[str, Any]:
     """The store the states came from and the cath labs left out by their state."""
     snapshot = options.resources
@@ -543,7 +572,8 @@ def _resources_json(context: ServiceContext, options: CallOptions, lang: str) ->
                 "id": site_id,
                 "name": sites.by_id(site_id).name,
                 "state": state,
-                "state_text": translate(f"state.{state}", lang),
+                "state_text": _state_text(options, ResourceKind.CATH_LAB, site_id, state, lang),
+                "stale": snapshot.is_stale(ResourceKind.CATH_LAB, site_id),
                 "until": record.until.isoformat() if record and record.until else None,
                 "set_by": record.set_by if record else None,
                 "set_at": record.set_at.isoformat() if record else None,
@@ -658,7 +688,7 @@ def _warnings(context: ServiceContext, call: CallInput, options: CallOptions, ch
         warnings.append(_warning("unverified_smur", lang, name=smur.base.site.smur_base.name or smur.base.site.name))
     if chosen is not None and chosen.air is not None and not chosen.air.base.site.heli_base.verified:
         base = chosen.air.base
-        warnings.append(_warning("unverified_heli_base", lang, name=base.name, season=base.site.heli_base.season or "?"))
+        warnings.append(_warning("unverified_heli_base", lang, name=base.name))
     if chosen is not None:
         lab = chosen.destination.site.cath_lab
         unverified = [name for name, fact in (("pci_24_7", lab.pci_24_7), ("door_to_wire_min", lab.door_to_wire_min)) if not fact.verified]
@@ -676,6 +706,15 @@ def _warnings(context: ServiceContext, call: CallInput, options: CallOptions, ch
     return warnings
 
 
+def _duration_text(duration: timedelta, lang: str) -> str:
+    """A duration as a regulator reads it: 45 min, 12 h, 1 h 30."""
+    minutes = round(duration.total_seconds() / 60)
+    if minutes < 60:
+        return translate("label.minutes", lang, value=minutes)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
 def _resource_warnings(context: ServiceContext, options: CallOptions, chosen: Plan | None, lang: str) -> list[dict[str, Any]]:
     """Warnings on the live state of the units the answer uses or passes over."""
     warnings = []
@@ -686,24 +725,32 @@ def _resource_warnings(context: ServiceContext, options: CallOptions, chosen: Pl
     if choice.sent is None:
         warnings.append(_warning("no_smur_reachable", lang))
     elif choice.none_available:
-        warnings.append(_warning("no_smur_available", lang, name=choice.sent.base.site.smur_base.name or choice.sent.base.site.name, state=translate(f"state.{choice.sent.state}", lang)))
+        sent = choice.sent
+        warnings.append(
+            _warning(
+                "no_smur_available",
+                lang,
+                name=sent.base.site.smur_base.name or sent.base.site.name,
+                state=_state_text(options, ResourceKind.SMUR, sent.base.site.id, sent.state, lang),
+            )
+        )
     elif choice.passed_over:
         nearest = choice.passed_over[0]
         extra = whole_minutes(choice.sent.drive_s) - whole_minutes(nearest.drive_s)
-        warnings.append(
-            _warning(
-                "smur_passed_over",
-                lang,
-                name=nearest.base.site.smur_base.name or nearest.base.site.name,
-                state=translate(f"state.{nearest.state}", lang),
-                sent=choice.sent.base.site.smur_base.name or choice.sent.base.site.name,
-                extra_min=extra,
-            )
+        names = "; ".join(
+            f"{leg.base.site.smur_base.name or leg.base.site.name} ({_state_text(options, ResourceKind.SMUR, leg.base.site.id, leg.state, lang)})"
+            for leg in choice.passed_over
         )
+        warnings.append(_warning("smur_passed_over", lang, names=names, sent=choice.sent.base.site.smur_base.name or choice.sent.base.site.name, extra_min=extra))
     for site_id, state in options.closed_labs:
         record = snapshot.state(ResourceKind.CATH_LAB, site_id)
         until = record.until.astimezone(context.region.timezone).strftime("%H:%M") if record and record.until else "?"
-        warnings.append(_warning("cath_lab_unavailable", lang, name=context.region.sites.by_id(site_id).name, state=translate(f"state.{state}", lang), until=until))
+        name = context.region.sites.by_id(site_id).name
+        if snapshot.is_stale(ResourceKind.CATH_LAB, site_id):
+            set_at = record.set_at.astimezone(context.region.timezone).strftime("%d/%m %H:%M")
+            warnings.append(_warning("cath_lab_unavailable_unconfirmed", lang, name=name, state=translate(f"state.{state}", lang), set_at=set_at, set_by=record.set_by))
+        else:
+            warnings.append(_warning("cath_lab_unavailable", lang, name=name, state=translate(f"state.{state}", lang), until=until))
 
     # Units the answer relies on whose state nobody has confirmed recently.
     unknown = []
@@ -715,8 +762,7 @@ def _resource_warnings(context: ServiceContext, options: CallOptions, chosen: Pl
         if chosen.air is not None and snapshot.effective(ResourceKind.HELICOPTER, chosen.air.base.id, options.call_time) == "unknown":
             unknown.append(chosen.air.base.name)
     if unknown and snapshot.reachable:
-        hours = f"{snapshot.stale_after.total_seconds() / 3600:g}"
-        warnings.append(_warning("states_unconfirmed", lang, names="; ".join(unknown), hours=hours))
+        warnings.append(_warning("states_unconfirmed", lang, names="; ".join(unknown), duration=_duration_text(snapshot.stale_after, lang)))
     return warnings
 
 

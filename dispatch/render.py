@@ -69,6 +69,8 @@ def render_text(answer: dict[str, Any], lang: str) -> str:
         lines.append(f"{t('label.helicopter')}{sep}{leg}")
     if answer.get("air"):
         lines.append(f"{t('label.air')}{sep}{answer['air']['reason']}")
+        if answer["air"].get("unavailable_text"):
+            lines.append(f"{t('label.air_unavailable')}{sep}{answer['air']['unavailable_text']}")
 
     patient = answer["patient"]
     commune = f" · {patient['commune']['name']} ({patient['commune']['insee']})" if patient["commune"] else ""

@@ -231,7 +231,9 @@ class ErrorBody(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "degraded"] = Field(description="degraded: the shared resource store is unreachable and unit states read unknown")
+    status: Literal["ok", "degraded"] = Field(
+        description="degraded: the shared resource store is unreachable and unit states read unknown, or the registry database is unreachable"
+    )
     message: str
     region: str
     network: dict[str, str | int | bool]
@@ -239,3 +241,6 @@ class Health(BaseModel):
     sites_version: str
     started_at: str
     resources: dict[str, str | int | bool | None] = Field(description="the resource store: name, reachable, since when it is not")
+    registry: dict[str, str | int | bool | None] = Field(
+        description="the registry database: backend, reachable, recording, pending_writes (live answers not yet stored), error code"
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatch.registry.case_id import DEFAULT_CASE_ID_PATTERN
 
 # The repository root when running from a checkout (editable install).
 _REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +48,10 @@ class Settings(BaseSettings):
     state_dir: Path = Field(default_factory=_default_state_dir, description="the service's own writable data (the registry's SQLite file); never the shared data directory")
     database_url: str | None = Field(default=None, description="registry database URL (SQLAlchemy form, e.g. postgresql+psycopg://host/db); default: SQLite file registry.sqlite3 in state_dir")
     registry_record: bool = Field(default=True, description="record every recommendation the HTTP API answers in the registry")
+    case_id_pattern: str = Field(
+        default=DEFAULT_CASE_ID_PATTERN,
+        description="regular expression a registry case id must match (Python re, searched); default: 2 to 4 capital letters, the year, a number, e.g. GRE-2008-0042",
+    )
     network_max_age_days: int = Field(default=120, ge=1, description="age past which answers warn that the network data is old")
     redis_url: str | None = Field(
         default=None,
@@ -68,6 +75,15 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected redis://host:6379/0, rediss://... or unix://...")
         return value or None
+
+    @field_validator("case_id_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as err:
+            raise ValueError(f"not a valid regular expression ({err}); e.g. {DEFAULT_CASE_ID_PATTERN}") from err
+        return value
 
     @field_validator("data_dir", "region_dir", "cache_dir", "tokens_file", "state_dir")
     @classmethod

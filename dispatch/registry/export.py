@@ -1,7 +1,7 @@
 """Export of the registry to CSV (local times with their offset) or Parquet (UTC timestamps).
 
-An export has the import's case columns, the case's département, and the figures of its
-linked recommendation (``recommended_*``, ``predicted_*`` and ``recommendation_source``).
+An export has the import's case columns, where the position came from
+(``position_source``), the case's département, and the figures of its linked recommendation (``recommended_*``, ``predicted_*`` and ``recommendation_source``).
 """
 
 from __future__ import annotations
@@ -16,18 +16,27 @@ from sqlalchemy import Engine, select
 
 from dispatch.registry.fields import CASE_FIELDS, RECOMMENDED_FIELDS, TIME_FIELDS
 from dispatch.registry.models import CaseRecord, ExpectedCount, RecommendationRecord
-from dispatch.registry.store import RegistryError
+from dispatch.registry.store import RegistryError, RegistryInputError
 
 logger = logging.getLogger(__name__)
 
 FORMATS = ("csv", "parquet")
-EXPORT_COLUMNS = (*CASE_FIELDS, "departement", *RECOMMENDED_FIELDS, "recommendation_source")
+# position_source follows lat and lon: "measured", "commune_centre", or empty for cases
+# stored before it was recorded.
+EXPORT_COLUMNS = (
+    *CASE_FIELDS[: CASE_FIELDS.index("lon") + 1],
+    "position_source",
+    *CASE_FIELDS[CASE_FIELDS.index("lon") + 1 :],
+    "departement",
+    *RECOMMENDED_FIELDS,
+    "recommendation_source",
+)
 
 
 def export_frame(engine: Engine) -> pd.DataFrame:
     """Return every case, ordered by call time, with its recommendation's figures; times in UTC."""
     recommendation = RecommendationRecord
-    case_columns = [getattr(CaseRecord, name) for name in (*CASE_FIELDS, "departement")]
+    case_columns = [getattr(CaseRecord, name) for name in EXPORT_COLUMNS if name in CaseRecord.__table__.columns]
     query = (
         select(
             *case_columns,
@@ -76,7 +85,7 @@ def store_expected(engine: Engine, path: Path) -> dict[int, int]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             if set(reader.fieldnames or []) != {"year", "expected_cases"}:
-                raise RegistryError(
+                raise RegistryInputError(
                     "registry_expected_columns", f"{path}: the columns must be year,expected_cases", field="columns", path=str(path)
                 )
             for row_number, row in enumerate(reader, start=2):
@@ -85,7 +94,7 @@ def store_expected(engine: Engine, path: Path) -> dict[int, int]:
                     if count <= 0:
                         raise ValueError(count)
                 except ValueError as err:
-                    raise RegistryError(
+                    raise RegistryInputError(
                         "registry_expected_invalid",
                         f"{path}, row {row_number}: {row} is not a year and a positive count",
                         field="expected_cases",
@@ -94,7 +103,7 @@ def store_expected(engine: Engine, path: Path) -> dict[int, int]:
                     ) from err
                 counts[year] = count
     except OSError as err:
-        raise RegistryError("registry_file_unreadable", f"cannot read {path}: {err}", field="file", path=str(path), detail=str(err)) from err
+        raise RegistryInputError("registry_file_unreadable", f"cannot read {path}: {err}", field="file", path=str(path), detail=str(err)) from err
     with engine.begin() as connection:
         connection.execute(ExpectedCount.__table__.delete().where(ExpectedCount.year.in_(list(counts))))
         if counts:

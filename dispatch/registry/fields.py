@@ -18,13 +18,30 @@ TIME_FIELDS: tuple[str, ...] = (
     "wire_crossing",
 )
 
-# Times that cannot precede the call: everything the SAMU does after answering it.
-AFTER_CALL_FIELDS: tuple[str, ...] = TIME_FIELDS[2:]
+# The care chain as stages: each time present may not precede any time of an earlier
+# stage. The lysis bolus and the scene departure share a stage because the bolus may be
+# given on scene or on the way.
+CHAIN_STAGES: tuple[tuple[str, ...], ...] = (
+    ("onset",),
+    ("call",),
+    ("smur_departure",),
+    ("first_medical_contact",),
+    ("ecg",),
+    ("diagnosis",),
+    ("lysis_bolus", "scene_departure"),
+    ("arrival",),
+    ("arterial_puncture",),
+    ("wire_crossing",),
+)
 
 STRATEGIES = ("primary_pci", "fibrinolysis_then_transfer", "pci_centre_no_lysis", "no_emergency_reperfusion")
 TRANSPORTS = ("road", "helicopter")
 ADMISSIONS = ("direct", "ed")
 SEXES = ("F", "M")
+# Where a case's stored position came from: lat/lon given with the case, or the commune's
+# centre when none were given.
+POSITION_MEASURED = "measured"
+POSITION_COMMUNE_CENTRE = "commune_centre"
 
 # Columns of a recommendation given outside the live service (a paper protocol, a past
 # registry): the import stores them as a recommendation linked to the case.

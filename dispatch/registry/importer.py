@@ -10,18 +10,22 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import shapely
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from dispatch.registry.case_id import DEFAULT_CASE_ID_PATTERN
 from dispatch.registry.fields import CSV_COLUMNS, IDENTITY_COLUMNS, REQUIRED_COLUMNS
 from dispatch.registry.models import CaseRecord, RecommendationRecord
-from dispatch.registry.store import RegistryError
+from dispatch.registry.store import RegistryError, RegistryInputError
 from dispatch.registry.validate import CaseCheck, RowError, ValidCase, check_case
 from geodata.region import Region
 
@@ -46,11 +50,12 @@ class ImportReport:
         return sorted({error.row for error in self.errors})
 
 
-def case_check(engine: Engine, region: Region, case_ids: list[str] | None = None) -> CaseCheck:
+def case_check(engine: Engine, region: Region, case_ids: list[str] | None = None, case_id_pattern: str = DEFAULT_CASE_ID_PATTERN) -> CaseCheck:
     """Return the checks of a case against the region and what the registry already holds.
 
     With ``case_ids``, only those ids are looked up among the stored cases (one case from
-    the API); without, every stored id is read once (a file).
+    the API); without, every stored id is read once (a file). ``case_id_pattern`` is the
+    registry's case id format (RESURCOR_CASE_ID_PATTERN).
     """
     query = select(CaseRecord.case_id)
     if case_ids is not None:
@@ -72,7 +77,22 @@ def case_check(engine: Engine, region: Region, case_ids: list[str] | None = None
         existing_case_ids=existing,
         recommendation_state=recommendation_state,
         contains=region.contains,
+        commune_distance_m=partial(commune_distance_m, region) if region.communes_polygons_path is not None else None,
+        commune_at=region.commune_at,
+        case_id_pattern=re.compile(case_id_pattern),
     )
+
+
+def commune_distance_m(region: Region, insee: str, lon: float, lat: float) -> float | None:
+    """Return how far the point lies outside the commune's polygon in metres (0 inside), or None without a polygon."""
+    polygon = region.commune_polygon(insee)
+    if polygon is None:
+        return None
+    shapely.prepare(polygon)
+    x, y = region.project(lon, lat)
+    if shapely.contains_xy(polygon, x, y):
+        return 0.0
+    return float(shapely.distance(polygon, shapely.Point(x, y)))
 
 
 def read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -82,43 +102,49 @@ def read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
     reader.fieldnames = columns
     identity = sorted(name for name in columns if name.lower() in IDENTITY_COLUMNS)
     if identity:
-        raise RegistryError(
+        raise RegistryInputError(
             "registry_identity_columns",
             f"the file has columns that identify a patient ({', '.join(identity)}): remove them, the registry is pseudonymous",
             field="columns",
             columns=", ".join(identity),
+            count=len(identity),
         )
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        raise RegistryError("registry_columns_missing", f"missing columns: {', '.join(missing)}", field="columns", columns=", ".join(missing))
+        raise RegistryInputError(
+            "registry_columns_missing", f"missing columns: {', '.join(missing)}", field="columns", columns=", ".join(missing), count=len(missing)
+        )
     unknown = [name for name in columns if name not in CSV_COLUMNS]
     if unknown:
-        raise RegistryError(
+        raise RegistryInputError(
             "registry_columns_unknown",
             f"unknown columns {', '.join(unknown)}; allowed: {', '.join(CSV_COLUMNS)}",
             field="columns",
             columns=", ".join(unknown),
             allowed=", ".join(CSV_COLUMNS),
+            count=len(unknown),
         )
     return columns, list(reader)
 
 
-def import_csv(engine: Engine, path: Path, region: Region) -> ImportReport:
+def import_csv(engine: Engine, path: Path, region: Region, *, case_id_pattern: str = DEFAULT_CASE_ID_PATTERN) -> ImportReport:
     """Import the cases of a CSV file; raise RegistryError when the file itself is unusable."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
-        raise RegistryError("registry_file_unreadable", f"cannot read {path}: {err}", field="file", path=str(path), detail=str(err)) from err
+        raise RegistryInputError("registry_file_unreadable", f"cannot read {path}: {err}", field="file", path=str(path), detail=str(err)) from err
     except UnicodeDecodeError as err:
-        raise RegistryError("registry_file_unreadable", f"{path} is not UTF-8: {err}", field="file", path=str(path), detail=str(err)) from err
-    return import_text(engine, text, region, source=str(path))
+        raise RegistryInputError("registry_file_unreadable", f"{path} is not UTF-8: {err}", field="file", path=str(path), detail=str(err)) from err
+    return import_text(engine, text, region, source=str(path), case_id_pattern=case_id_pattern)
 
 
-def import_text(engine: Engine, text: str, region: Region, *, source: str = "<text>") -> ImportReport:
+def import_text(
+    engine: Engine, text: str, region: Region, *, source: str = "<text>", case_id_pattern: str = DEFAULT_CASE_ID_PATTERN
+) -> ImportReport:
     """Import the cases of CSV text; see import_csv."""
     started = time.perf_counter()
     _, rows = read_rows(text)
-    check = case_check(engine, region)
+    check = case_check(engine, region, case_id_pattern=case_id_pattern)
     report = ImportReport(rows=len(rows))
 
     valid: list[ValidCase] = []

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from dispatch.registry.fields import TIME_FIELDS
+from dispatch.registry.fields import POSITION_MEASURED, TIME_FIELDS
 from dispatch.registry.models import CaseRecord, ExpectedCount, RecommendationRecord
 
 # Guideline targets of ESC 2017 STEMI and ESC 2023 ACS. The lysis bolus is due within
@@ -81,6 +81,7 @@ SHARE_INDICATORS = (
     "wire_within_90_min_share",
     "wire_within_120_min_share",
     "recommendation_followed_share",
+    "measured_position_share",
 )
 INDICATORS = ("cases", "completeness", *SHARE_INDICATORS[:3], *DELAY_INDICATORS, *SHARE_INDICATORS[3:])
 
@@ -180,6 +181,8 @@ def compute(frame: pd.DataFrame, expected_cases: int | None = None) -> dict[str,
         "wire_within_90_min_share": _share(frame["diagnosis_to_wire_min"] <= WIRE_TARGETS_MIN[0], pci_with_wire),
         "wire_within_120_min_share": _share(frame["diagnosis_to_wire_min"] <= WIRE_TARGETS_MIN[1], pci_with_wire),
         "recommendation_followed_share": _share(followed, has_recommendation & frame["strategy"].notna()),
+        # Among cases whose position's source is recorded: measured, not the commune's centre.
+        "measured_position_share": _share(frame["position_source"] == POSITION_MEASURED, frame["position_source"].notna()),
     }
     return values
 

@@ -83,6 +83,9 @@ class CaseRecord(Base):
     departement: Mapped[str] = mapped_column(String(3), index=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # "measured" (lat/lon given with the case) or "commune_centre" (none given: the
+    # commune's centre); empty for cases stored before it was recorded.
+    position_source: Mapped[str | None] = mapped_column(String(16))
     onset: Mapped[datetime | None] = mapped_column(UTCDateTime())
     call: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     smur_departure: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -77,6 +77,11 @@ class Recorder:
         # CPU seconds the writer thread spent storing batches, for the benchmark.
         self.cpu_s = 0.0
 
+    @property
+    def pending(self) -> int:
+        """Answers queued or being stored and not yet written."""
+        return self._queue.unfinished_tasks
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="registry-recorder", daemon=True)
         self._thread.start()

@@ -23,15 +23,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from dispatch.settings import Settings
-from geodata.errors import DataError
+from geodata.errors import DataError, InputError
 
 logger = logging.getLogger(__name__)
 
 SQLITE_FILE_NAME = "registry.sqlite3"
+# Seconds a PostgreSQL connection attempt may take, unless the URL sets connect_timeout.
+CONNECT_TIMEOUT_S = 5
 
 
 class RegistryError(DataError):
     """The registry database URL is invalid, or the database cannot be opened or written."""
+
+
+class RegistryInputError(RegistryError, InputError):
+    """A file given to the registry is rejected whole: the user must correct it (exit status 2)."""
 
 
 def database_url(settings: Settings) -> str:
@@ -72,8 +78,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, json_serializer=_json_text)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
+    # A server that does not answer fails a connection after CONNECT_TIMEOUT_S instead of
+    # the system's TCP timeout (minutes), so a health check or a command stays short.
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query else {}
     try:
-        return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_text)
+        return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_text, connect_args=connect_args)
     except (ArgumentError, ImportError) as err:
         raise RegistryError("registry_url_invalid", f"invalid database URL {url!r}: {err}", field="RESURCOR_DATABASE_URL", url=url) from err
 
@@ -117,6 +126,16 @@ def open_registry(settings: Settings) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+def is_reachable(engine: Engine) -> bool:
+    """Return whether the registry database answers a query now."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except SQLAlchemyError:
+        return False
+    return True
 
 
 def _unreachable(engine: Engine, err: SQLAlchemyError) -> RegistryError:

@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import shapely
 
 from dispatch.registry.fields import CSV_COLUMNS
 from geodata.region import Region
@@ -128,9 +129,10 @@ def generate(region: Region, cases: int, seed: int, first_year: int = 2002, last
         predicted_arrival = (arrival - call).total_seconds() / 60 - rng.normal(5, 8)
         predicted_wire = (wire - diagnosis).total_seconds() / 60 - rng.normal(8, 10) if wire else None
 
-        # A point near the commune's, kept inside the region so that the import accepts it.
+        # A point near the commune's, kept inside the region and the commune's polygon so
+        # that the import accepts it.
         lat, lon = commune.lat + rng.normal(0, 0.005), commune.lon + rng.normal(0, 0.005)
-        if not region.contains(lon, lat):
+        if not region.contains(lon, lat) or not _in_polygon(region, commune.insee, lat, lon):
             lat, lon = commune.lat, commune.lon
 
         row = {
@@ -166,6 +168,13 @@ def generate(region: Region, cases: int, seed: int, first_year: int = 2002, last
         rows.append(row)
     expected = {year: round(count / COMPLETENESS) for year, count in per_year.items()}
     return rows, expected
+
+
+def _in_polygon(region: Region, insee: str, lat: float, lon: float) -> bool:
+    polygon = region.commune_polygon(insee)
+    if polygon is None:
+        return True
+    return bool(shapely.contains_xy(polygon, *region.project(lon, lat)))
 
 
 def _exact_flags(rng: np.random.Generator, count: int, share: float) -> np.ndarray:

@@ -14,9 +14,12 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from dispatch.i18n import catalogue, translate
+from dispatch.registry.case_id import DEFAULT_CASE_ID_PATTERN, case_id_problem
 from dispatch.registry.fields import (
     ADMISSIONS,
-    AFTER_CALL_FIELDS,
+    CHAIN_STAGES,
+    POSITION_COMMUNE_CENTRE,
+    POSITION_MEASURED,
     RECOMMENDED_FIELDS,
     SEXES,
     STRATEGIES,
@@ -25,10 +28,13 @@ from dispatch.registry.fields import (
 )
 from dispatch.registry.privacy import round_position
 from dispatch.timeparse import parse_time
-from geodata.communes import CommuneIndex
+from geodata.communes import Commune, CommuneIndex
 from geodata.errors import InputError
 
-CASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# How far outside its commune's polygon a point may lie and still be accepted. The
+# polygons are simplified to 0.0005° (about 55 m), a stored position is rounded to 100 m
+# (at most 71 m off), and a home on a boundary may be geocoded just across it.
+COMMUNE_TOLERANCE_M = 500.0
 TRUE_WORDS = {"1", "true", "yes", "oui", "o", "y"}
 FALSE_WORDS = {"0", "false", "no", "non", "n"}
 
@@ -42,9 +48,14 @@ class RowError:
     code: str
     params: dict[str, Any]
 
-    def text(self, lang: str) -> str:
-        # Time errors reuse the recommendation's texts (invalid, nonexistent, ambiguous time).
+    def text(self, lang: str, *, api: bool = False) -> str:
+        """Return the error's message; ``api`` picks the wording for a JSON body where one exists."""
+        # A case posted to the API has keys, not columns, and no other rows, so a code whose
+        # file text mentions either has an "_api" text.
         key = f"error.registry_{self.code}"
+        if api and f"{key}_api" in catalogue():
+            key = f"{key}_api"
+        # Time errors reuse the recommendation's texts (invalid, nonexistent, ambiguous time).
         if key not in catalogue():
             key = f"error.{self.code}"
         return translate(key, lang, **{**self.params, "field": self.field})
@@ -67,6 +78,13 @@ class CaseCheck:
     linked_in_batch: set[str] = field(default_factory=set)
     # Returns whether (lon, lat) lies in the region; None accepts every point.
     contains: Callable[[float, float], bool] | None = None
+    # Returns how far (lon, lat) lies outside a commune's polygon in metres (0 inside), or
+    # None when the region has no polygon for it; None here skips the check.
+    commune_distance_m: Callable[[str, float, float], float | None] | None = None
+    # Returns the commune whose polygon contains (lon, lat), or None.
+    commune_at: Callable[[float, float], Commune | None] = lambda _lon, _lat: None
+    # The registry's case id format (RESURCOR_CASE_ID_PATTERN).
+    case_id_pattern: re.Pattern[str] = re.compile(DEFAULT_CASE_ID_PATTERN)
 
 
 @dataclass
@@ -93,10 +111,11 @@ def check_case(raw: dict[str, Any], row: int, check: CaseCheck) -> tuple[ValidCa
 
     # Identity: a pseudonymous id, age in years and sex.
     case_id = _text(raw, "case_id")
+    problem = case_id_problem(case_id, check.case_id_pattern) if case_id else None
     if not case_id:
         reject("case_id", "missing")
-    elif not CASE_ID_PATTERN.match(case_id):
-        reject("case_id", "case_id_invalid", value=case_id)
+    elif problem is not None:
+        reject("case_id", problem[0], **problem[1])
     elif case_id in check.existing_case_ids:
         reject("case_id", "duplicate_case_id", value=case_id)
     values["case_id"] = case_id
@@ -113,7 +132,8 @@ def check_case(raw: dict[str, Any], row: int, check: CaseCheck) -> tuple[ValidCa
                 reject("age_years", "age_range", value=age)
     values["sex"] = _choice(raw, "sex", SEXES, reject, upper=True)
 
-    # Place: the commune, and the position rounded to 100 m (the commune's point if none).
+    # Place: the commune, and the position rounded to 100 m. Without one, the commune's
+    # centre is stored and marked as such, so the export never passes it off as measured.
     insee = _text(raw, "commune_insee")
     commune = check.communes.by_insee(insee) if insee else None
     if not insee:
@@ -122,14 +142,14 @@ def check_case(raw: dict[str, Any], row: int, check: CaseCheck) -> tuple[ValidCa
         reject("commune_insee", "commune_unknown", value=insee)
     values["commune_insee"] = insee
     values["departement"] = commune.departement if commune else None
-    values["lat"], values["lon"] = _position(raw, commune, check, reject)
+    values["lat"], values["lon"], values["position_source"] = _position(raw, commune, check, reject)
 
     # Times, then their order along the chain.
     for name in TIME_FIELDS:
         values[name] = _time(raw, name, check.timezone, reject)
     if values["call"] is None and not any(e.field == "call" for e in errors):
         reject("call", "missing")
-    _check_order(values, reject)
+    _check_order(values, check.timezone, reject)
 
     # What was done, and the outcome.
     values["strategy"] = _choice(raw, "strategy", STRATEGIES, reject)
@@ -190,30 +210,58 @@ def _destination(raw: dict[str, Any], name: str, check: CaseCheck, reject) -> st
     return value or None
 
 
-def _position(raw: dict[str, Any], commune, check: CaseCheck, reject) -> tuple[float | None, float | None]:  # noqa: ANN001
+def _position(raw: dict[str, Any], commune, check: CaseCheck, reject) -> tuple[float | None, float | None, str | None]:  # noqa: ANN001
+    """Return the rounded position and its source ("measured" or "commune_centre")."""
     lat_text, lon_text = _text(raw, "lat"), _text(raw, "lon")
     if not lat_text and not lon_text:
-        return (round_position(commune.lat, commune.lon, check.crs) if commune else (None, None))
+        if commune is None:
+            return None, None, None
+        return (*round_position(commune.lat, commune.lon, check.crs), POSITION_COMMUNE_CENTRE)
     if not lat_text or not lon_text:
         missing = "lat" if not lat_text else "lon"
         reject(missing, "position_half", other="lon" if missing == "lat" else "lat")
-        return None, None
+        return None, None, None
     try:
         lat, lon = float(lat_text), float(lon_text)
     except ValueError:
         bad = "lat" if not _is_number(lat_text) else "lon"
         reject(bad, "number_invalid", value=lat_text if bad == "lat" else lon_text)
-        return None, None
+        return None, None, None
     if not -90 <= lat <= 90:
         reject("lat", "latitude_range", value=lat_text)
-        return None, None
+        return None, None, None
     if not -180 <= lon <= 180:
         reject("lon", "longitude_range", value=lon_text)
-        return None, None
+        return None, None, None
     if check.contains is not None and not check.contains(lon, lat):
         reject("lat", "position_outside_region", lat=lat_text, lon=lon_text)
-        return None, None
-    return round_position(lat, lon, check.crs)
+        return None, None, None
+    if commune is not None and not _in_commune(commune, lat, lon, check, reject):
+        return None, None, None
+    return (*round_position(lat, lon, check.crs), POSITION_MEASURED)
+
+
+def _in_commune(commune: Commune, lat: float, lon: float, check: CaseCheck, reject) -> bool:  # noqa: ANN001
+    """Check that the point lies in the commune's polygon or within COMMUNE_TOLERANCE_M of it; reject it and return False otherwise."""
+    if check.commune_distance_m is None:
+        return True
+    distance = check.commune_distance_m(commune.insee, lon, lat)
+    if distance is None or distance <= COMMUNE_TOLERANCE_M:
+        return True
+    params = {
+        "insee": commune.insee,
+        "commune": commune.name,
+        "lat": f"{lat:.5f}",
+        "lon": f"{lon:.5f}",
+        "distance_m": round(distance),
+        "tolerance_m": round(COMMUNE_TOLERANCE_M),
+    }
+    found = check.commune_at(lon, lat)
+    if found is not None:
+        reject("commune_insee", "position_other_commune", found_insee=found.insee, found_commune=found.name, **params)
+    else:
+        reject("commune_insee", "position_far_from_commune", **params)
+    return False
 
 
 def _is_number(text: str) -> bool:
@@ -235,19 +283,24 @@ def _time(raw: dict[str, Any], name: str, timezone: ZoneInfo, reject) -> datetim
         return None
 
 
-def _check_order(values: dict[str, Any], reject) -> None:  # noqa: ANN001
-    onset, call = values.get("onset"), values.get("call")
-    for name in TIME_FIELDS[1:]:
-        moment = values.get(name)
-        if moment is not None and onset is not None and moment < onset:
-            reject(name, "time_before_onset", value=moment.isoformat(), onset=onset.isoformat())
-    for name in AFTER_CALL_FIELDS:
-        moment = values.get(name)
-        if moment is not None and call is not None and moment < call:
-            reject(name, "time_before_call", value=moment.isoformat(), call=call.isoformat())
-    puncture, wire = values.get("arterial_puncture"), values.get("wire_crossing")
-    if puncture is not None and wire is not None and wire < puncture:
-        reject("wire_crossing", "wire_before_puncture", value=wire.isoformat(), puncture=puncture.isoformat())
+def _check_order(values: dict[str, Any], timezone: ZoneInfo, reject) -> None:  # noqa: ANN001
+    """Reject each time that precedes a time of an earlier stage of the chain (CHAIN_STAGES)."""
+    latest_name, latest = None, None
+    for stage in CHAIN_STAGES:
+        stage_name, stage_latest = latest_name, latest
+        for name in stage:
+            moment = values.get(name)
+            if moment is None:
+                continue
+            if latest is not None and moment < latest:
+                reject(name, "chain_order", value=_local(moment, timezone), earlier=latest_name, earlier_value=_local(latest, timezone))
+            if stage_latest is None or moment > stage_latest:
+                stage_name, stage_latest = name, moment
+        latest_name, latest = stage_name, stage_latest
+
+
+def _local(moment: datetime, timezone: ZoneInfo) -> str:
+    return moment.astimezone(timezone).isoformat(timespec="minutes")
 
 
 def _described_recommendation(raw: dict[str, Any], values: dict[str, Any], check: CaseCheck, reject) -> dict[str, Any] | None:  # noqa: ANN001

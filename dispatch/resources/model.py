@@ -131,34 +131,54 @@ class ResourceSnapshot:
     def state(self, kind: ResourceKind, unit_id: str) -> ResourceState | None:
         return self.states.get((kind, unit_id))
 
-    def effective(self, kind: ResourceKind, unit_id: str, at: datetime | None = None) -> str:
-        """Return the unit's state at ``at`` (default: the snapshot's time), or ``unknown``.
-
-        A state is unknown when never set, older than the staleness limit at the snapshot's
-        time, past its ``until`` at ``at``, or read from an unreachable store.
-        """
+    def last_known(self, kind: ResourceKind, unit_id: str, at: datetime | None = None) -> ResourceState | None:
+        """Return the unit's last state still in force at ``at``, stale or not; None when never set or past its ``until``."""
         record = self.states.get((kind, unit_id))
-        if record is None or not self.reachable:
-            return UNKNOWN
-        if self.taken_at - record.set_at > self.stale_after:
-            return UNKNOWN
-        moment = at or self.taken_at
-        if record.until is not None and moment >= record.until:
-            return UNKNOWN
-        return record.state
+        if record is None:
+            return None
+        if record.until is not None and (at or self.taken_at) >= record.until:
+            return None
+        return record
 
     def is_stale(self, kind: ResourceKind, unit_id: str) -> bool:
-        """True when the unit's state was set longer ago than the staleness limit, or the store is unreachable."""
+        """True when the unit's state is not confirmed: the store is unreachable, or the state is
+        older than the staleness limit. A state with an ``until`` holds until then: the
+        operator said how long it lasts."""
         record = self.states.get((kind, unit_id))
         if record is None:
             return False
-        return not self.reachable or self.taken_at - record.set_at > self.stale_after
+        if not self.reachable:
+            return True
+        if record.until is not None:
+            return False
+        return self.taken_at - record.set_at > self.stale_after
+
+    def effective(self, kind: ResourceKind, unit_id: str, at: datetime | None = None) -> str:
+        """Return the unit's state at ``at`` (default: the snapshot's time) as shown, or ``unknown``.
+
+        A state shows as unknown when never set, past its ``until`` at ``at``, older than
+        the staleness limit, or read from an unreachable store: a stale state is never
+        shown as available.
+        """
+        record = self.last_known(kind, unit_id, at)
+        if record is None or self.is_stale(kind, unit_id):
+            return UNKNOWN
+        return record.state
 
     def usability(self, kind: ResourceKind, unit_id: str, at: datetime | None = None) -> Usability:
-        state = self.effective(kind, unit_id, at)
-        if state == UNKNOWN:
+        """Return how a recommendation may use the unit.
+
+        A usable state counts only while confirmed: stale or unreachable, it is unknown.
+        A last known unavailable state (closed, engaged, grounded) keeps the unit out even
+        when stale, since sending a patient to a cath lab last known closed is the worse
+        error; the answer names it as a last known state to confirm.
+        """
+        record = self.last_known(kind, unit_id, at)
+        if record is None:
             return Usability.UNKNOWN
-        return Usability.USABLE if state == STATES[kind][0] else Usability.UNAVAILABLE
+        if record.state != STATES[kind][0]:
+            return Usability.UNAVAILABLE
+        return Usability.UNKNOWN if self.is_stale(kind, unit_id) else Usability.USABLE
 
 
 __all__ = ["ResourceKind", "ResourceSnapshot", "ResourceState", "Usability", "STATES", "UNKNOWN"]

@@ -169,3 +169,40 @@ def test_unverified_heli_base_is_flagged(context):
     answer = _answer(context, NOON)
     assert answer["helicopter"]["base_id"] == "chamonix-dz-des-bois"
     assert "unverified_heli_base" in _codes(answer)
+
+
+def test_stale_closed_cath_lab_stays_out_and_is_named_unconfirmed(context):
+    old = _snapshot("2026-12-03T08:00+01:00", (ResourceKind.CATH_LAB, "annecy-change", "closed"))
+    stale = ResourceSnapshot(states=old.states, taken_at=datetime.fromisoformat(EVENING))
+    answer = _answer(context, EVENING, stale)
+    assert answer["destination"]["id"] != "annecy-change"
+    assert answer["resources"]["closed_cath_labs"][0]["stale"] is True
+    assert "cath_lab_unavailable_unconfirmed" in _codes(answer)
+
+
+def test_unreachable_store_keeps_last_known_closed_lab_out(context):
+    fresh = _snapshot(EVENING, (ResourceKind.CATH_LAB, "annecy-change", "closed"))
+    down = ResourceSnapshot(states=fresh.states, taken_at=fresh.taken_at, store="redis", reachable=False)
+    answer = _answer(context, EVENING, down)
+    assert answer["destination"]["id"] != "annecy-change"
+    assert "resources_unreachable" in _codes(answer)
+
+
+def test_state_with_until_holds_past_the_staleness_limit(context):
+    old = _snapshot("2026-12-03T08:00+01:00", (ResourceKind.CATH_LAB, "annecy-change", "closed", "2026-12-05T08:00+01:00"))
+    later = ResourceSnapshot(states=old.states, taken_at=datetime.fromisoformat(EVENING))
+    answer = _answer(context, EVENING, later)
+    assert answer["resources"]["closed_cath_labs"][0]["stale"] is False
+    assert "cath_lab_unavailable" in _codes(answer)
+
+
+def test_grounded_base_is_named_in_the_text(context):
+    resources = _snapshot(EVENING, (ResourceKind.HELICOPTER, "annecy-meythet-base", "grounded_weather"))
+    answer = _answer(context, EVENING, resources)
+    assert "Dragon 74" in answer["air"]["unavailable_text"]
+    assert "Hélicoptères indisponibles" in render_text(answer, "fr")
+
+
+def test_unknown_state_base_says_unconfirmed(context):
+    answer = _answer(context, NOON)
+    assert "état non confirmé" in _base(answer, "chamonix-dz-des-bois")["reason_text"]

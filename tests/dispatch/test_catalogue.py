@@ -12,6 +12,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ERROR_CODE = re.compile(r'(?:(?:Error|_error)\(\s*|code=)"([a-z_]+)"')
 
 
+def _has_text(key: str) -> bool:
+    # A counted text has a singular and a plural entry (KEY.one, KEY.other) instead of one.
+    entries = catalogue()
+    return key in entries or (f"{key}.one" in entries and f"{key}.other" in entries)
+
+
 def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
@@ -27,7 +33,7 @@ def test_every_raised_error_code_has_a_text():
         for path in (REPO_ROOT / package).rglob("*.py"):
             codes |= set(ERROR_CODE.findall(path.read_text(encoding="utf-8")))
     assert codes, "no error code found: the pattern no longer matches the code"
-    missing = sorted(code for code in codes if f"error.{code}" not in catalogue())
+    missing = sorted(code for code in codes if not _has_text(f"error.{code}"))
     assert missing == []
 
 
@@ -42,7 +48,7 @@ def test_every_warning_and_label_has_a_text():
         keys |= {f"warning.{code}" for code in WARNING_CODE.findall(text)}
         keys |= {key for key in TEXT_KEY.findall(text) if not key.endswith(".")}
     assert len(keys) > 30, "the patterns no longer match the code"
-    missing = sorted(key for key in keys if key not in catalogue())
+    missing = sorted(key for key in keys if not _has_text(key))
     assert missing == []
 
 
@@ -51,3 +57,16 @@ def test_decision_warnings_have_texts():
 
     missing = [w.value for w in DecisionWarning if f"warning.{w.value}" not in catalogue()]
     assert missing == []
+
+
+def test_plural_form_by_language():
+    from dispatch.i18n import plural_form
+
+    assert [plural_form(n, "fr") for n in (0, 1, 2)] == ["one", "one", "other"]
+    assert [plural_form(n, "en") for n in (0, 1, 2)] == ["other", "one", "other"]
+
+
+def test_counted_entries_come_in_pairs():
+    for key in catalogue():
+        if key.endswith(".one"):
+            assert f"{key[:-4]}.other" in catalogue(), key

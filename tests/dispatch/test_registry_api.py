@@ -55,7 +55,7 @@ def test_followed_recommendation_appears_in_next_report(client):
     answer = client.post("/api/v1/recommendations", json=CALL).json()
     done = answer["strategy"]
     case = {
-        "case_id": "LIVE-1",
+        "case_id": "API-2008-1",
         "age_years": 62,
         "sex": "M",
         "commune_insee": "74056",
@@ -96,7 +96,7 @@ def test_followed_recommendation_appears_in_next_report(client):
     assert "https://" not in page.text
 
     # The same recommendation cannot be linked to a second case.
-    again = client.post("/api/v1/registry/cases", json={**case, "case_id": "LIVE-2"})
+    again = client.post("/api/v1/registry/cases", json={**case, "case_id": "API-2008-2"})
     assert again.status_code == 422
     assert again.json()["error"]["field"] == "recommendation_id"
 
@@ -104,10 +104,16 @@ def test_followed_recommendation_appears_in_next_report(client):
 @pytest.mark.parametrize(
     ("body", "field", "code"),
     [
-        ({"case_id": "X", "commune_insee": "38185", "call": "2008-03-30T02:30"}, "call", "time_nonexistent"),
-        ({"case_id": "X", "commune_insee": "00000", "call": "2008-03-30T10:30+02:00"}, "commune_insee", "registry_commune_unknown"),
-        ({"case_id": "X", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00", "nom": "Dupont"}, "nom", "registry_identity_columns"),
-        ({"case_id": "X", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00", "colour": "red"}, "colour", "unknown_field"),
+        ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T02:30"}, "call", "time_nonexistent"),
+        ({"case_id": "API-2008-9", "commune_insee": "00000", "call": "2008-03-30T10:30+02:00"}, "commune_insee", "registry_commune_unknown"),
+        ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00", "nom": "Dupont"}, "nom", "registry_identity_fields"),
+        ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00", "colour": "red"}, "colour", "unknown_field"),
+        ({"case_id": "Dupont_Jean_19500302", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}, "case_id", "registry_case_id_date"),
+        ({"case_id": "Dupont_Jean", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}, "case_id", "registry_case_id_name"),
+        ({"case_id": "API-2008-9", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00",
+          "ecg": "2008-03-30T10:50+02:00", "diagnosis": "2008-03-30T10:45+02:00"}, "diagnosis", "registry_chain_order"),
+        ({"case_id": "API-2008-9", "commune_insee": "74056", "lat": 45.1885, "lon": 5.7245, "call": "2008-03-30T10:30+02:00"},
+         "commune_insee", "registry_position_other_commune"),
     ],
 )
 def test_invalid_case_names_field(client, body, field, code):
@@ -119,7 +125,7 @@ def test_invalid_case_names_field(client, body, field, code):
 
 
 def test_case_endpoint_stores_no_identity(client):
-    client.post("/api/v1/registry/cases", json={"case_id": "P-1", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"})
+    client.post("/api/v1/registry/cases", json={"case_id": "API-2008-3", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"})
 
     columns = set(CaseRecord.__table__.columns.keys())
     assert not columns & {"name", "nom", "birth_date", "date_of_birth"}
@@ -145,11 +151,11 @@ def test_report_for_planner_only(tokens):
 
 def test_case_recording_for_desks_and_teams(tokens):
     client, headers = tokens
-    body = {"case_id": "R-1", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}
+    body = {"case_id": "API-2008-4", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}
 
     assert client.post("/api/v1/registry/cases", json=body, headers=headers[Role.PLANNER]).status_code == 403
     assert client.post("/api/v1/registry/cases", json=body, headers=headers[Role.REGULATOR]).status_code == 201
-    assert client.post("/api/v1/registry/cases", json={**body, "case_id": "R-2"}, headers=headers[Role.SMUR]).status_code == 201
+    assert client.post("/api/v1/registry/cases", json={**body, "case_id": "API-2008-5"}, headers=headers[Role.SMUR]).status_code == 201
 
 
 def test_service_answers_without_registry(settings, context, tmp_path, caplog):
@@ -179,7 +185,7 @@ def test_recording_off_gives_no_id(settings, context, tmp_path):
 def test_concurrent_duplicate_gets_409(client, monkeypatch):
     import dispatch.api_registry as api_registry
 
-    body = {"case_id": "RACE-1", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}
+    body = {"case_id": "API-2008-6", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}
     assert client.post("/api/v1/registry/cases", json=body).status_code == 201
 
     # Another request stored the same id between this request's check and its insert.
@@ -196,3 +202,20 @@ def test_concurrent_duplicate_gets_409(client, monkeypatch):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "registry_import_conflict"
     assert response.json()["error"]["field"] == "case_id"
+
+
+def test_api_messages_speak_of_keys(client):
+    body = {"case_id": "API-2008-7", "commune_insee": "38185", "call": "2008-03-30T10:30+02:00"}
+    assert client.post("/api/v1/registry/cases", json=body).status_code == 201
+
+    duplicate = client.post("/api/v1/registry/cases?lang=fr", json=body).json()["error"]
+    named = client.post("/api/v1/registry/cases?lang=fr", json={**body, "case_id": "API-2008-8", "nom": "Dupont", "prenom": "Jean"}).json()["error"]
+    twice = client.post(
+        "/api/v1/registry/cases?lang=en", json={**body, "case_id": "API-2008-8", "recommendation_id": "x", "recommended_strategy": "primary_pci"}
+    ).json()["error"]
+
+    assert duplicate["message"] == "case_id : le cas « API-2008-7 » est déjà dans le registre : donnez un identifiant unique."
+    assert named["code"] == "registry_identity_fields"
+    assert named["message"].startswith("clés d'identité refusées (nom, prenom)")
+    assert "colonne" not in named["message"]
+    assert "recommended_* keys" in twice["message"]

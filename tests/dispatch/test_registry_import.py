@@ -31,31 +31,31 @@ def count(engine, model) -> int:
         return connection.scalar(select(func.count()).select_from(model))
 
 
-GOOD = {"case_id": "OK-1", "commune_insee": "38185", "call": "2008-02-01T10:00+01:00", "first_medical_contact": "2008-02-01T10:20+01:00"}
+GOOD = {"case_id": "TST-2008-2", "commune_insee": "38185", "call": "2008-02-01T10:00+01:00", "first_medical_contact": "2008-02-01T10:20+01:00"}
 BAD_ROWS = [
     # row 2: valid
     GOOD,
     # row 3: the call before the onset
-    {"case_id": "BAD-ONSET", "commune_insee": "38185", "onset": "2008-02-01T11:00+01:00", "call": "2008-02-01T10:00+01:00"},
+    {"case_id": "TST-2008-3", "commune_insee": "38185", "onset": "2008-02-01T11:00+01:00", "call": "2008-02-01T10:00+01:00"},
     # row 4: the puncture before the call
-    {"case_id": "BAD-PUNCTURE", "commune_insee": "38185", "call": "2008-02-01T10:00+01:00", "arterial_puncture": "2008-02-01T09:50+01:00"},
+    {"case_id": "TST-2008-4", "commune_insee": "38185", "call": "2008-02-01T10:00+01:00", "arterial_puncture": "2008-02-01T09:50+01:00"},
     # row 5: unknown commune
-    {"case_id": "BAD-COMMUNE", "commune_insee": "99999", "call": "2008-02-01T10:00+01:00"},
+    {"case_id": "TST-2008-5", "commune_insee": "99999", "call": "2008-02-01T10:00+01:00"},
     # row 6: the id of row 2 again
     {**GOOD},
     # row 7: a local time that does not exist (clocks jump from 02:00 to 03:00)
-    {"case_id": "BAD-SPRING", "commune_insee": "38185", "call": "2008-03-30T02:30"},
+    {"case_id": "TST-2008-7", "commune_insee": "38185", "call": "2008-03-30T02:30"},
     # row 8: a local time that occurs twice (clocks go back from 03:00 to 02:00)
-    {"case_id": "BAD-AUTUMN", "commune_insee": "38185", "call": "2008-10-26T02:30"},
+    {"case_id": "TST-2008-8", "commune_insee": "38185", "call": "2008-10-26T02:30"},
     # row 9: valid, on the autumn night with its offset
-    {"case_id": "OK-2", "commune_insee": "73065", "call": "2008-10-26T02:30+01:00"},
+    {"case_id": "TST-2008-9", "commune_insee": "73065", "call": "2008-10-26T02:30+01:00"},
     # row 10: an unknown strategy and a wire before the puncture
-    {"case_id": "BAD-TWO", "commune_insee": "38185", "call": "2008-02-01T10:00+01:00", "strategy": "surgery",
+    {"case_id": "TST-2008-10", "commune_insee": "38185", "call": "2008-02-01T10:00+01:00", "strategy": "surgery",
      "arterial_puncture": "2008-02-01T11:00+01:00", "wire_crossing": "2008-02-01T10:55+01:00"},
     # row 11: a recommendation id the registry does not hold
-    {"case_id": "BAD-LINK", "commune_insee": "38185", "call": "2008-02-01T10:00+01:00", "recommendation_id": "no-such-id"},
+    {"case_id": "TST-2008-11", "commune_insee": "38185", "call": "2008-02-01T10:00+01:00", "recommendation_id": "no-such-id"},
     # row 12: a point in Geneva, outside the region
-    {"case_id": "BAD-POINT", "commune_insee": "74010", "lat": "46.2044", "lon": "6.1432", "call": "2008-02-01T10:00+01:00"},
+    {"case_id": "TST-2008-12", "commune_insee": "74010", "lat": "46.2044", "lon": "6.1432", "call": "2008-02-01T10:00+01:00"},
 ]
 
 
@@ -66,14 +66,14 @@ def test_bad_rows_rejected_with_row_and_field(registry_engine, region):
     assert report.rows == 11
     assert report.imported == 2
     assert found == {
-        (3, "call", "time_before_onset"),
-        (4, "arterial_puncture", "time_before_call"),
+        (3, "call", "chain_order"),
+        (4, "arterial_puncture", "chain_order"),
         (5, "commune_insee", "commune_unknown"),
         (6, "case_id", "duplicate_case_id"),
         (7, "call", "time_nonexistent"),
         (8, "call", "time_ambiguous"),
         (10, "strategy", "choice_invalid"),
-        (10, "wire_crossing", "wire_before_puncture"),
+        (10, "wire_crossing", "chain_order"),
         (11, "recommendation_id", "recommendation_unknown"),
         (12, "lat", "position_outside_region"),
     }
@@ -211,13 +211,13 @@ def test_export_csv_and_parquet(registry_engine, region, tmp_path):
     parquet = pd.read_parquet(tmp_path / "cases.parquet").set_index("case_id")
     text = pd.read_csv(tmp_path / "cases.csv", dtype=str, keep_default_na=False).set_index("case_id")
 
-    assert str(parquet.loc["C", "lysis_bolus"]) == "2008-10-26 01:03:00+00:00"
-    assert text.loc["C", "lysis_bolus"] == "2008-10-26T02:03+01:00"
-    assert text.loc["C", "diagnosis"] == "2008-10-26T02:55+02:00"
-    assert text.loc["A", "recommended_strategy"] == "primary_pci"
-    assert text.loc["A", "departement"] == "38"
-    assert text.loc["D", "in_hospital_death"] == ""
-    assert text.loc["A", "in_hospital_death"] == "0"
+    assert str(parquet.loc["IND-2008-3", "lysis_bolus"]) == "2008-10-26 01:03:00+00:00"
+    assert text.loc["IND-2008-3", "lysis_bolus"] == "2008-10-26T02:03+01:00"
+    assert text.loc["IND-2008-3", "diagnosis"] == "2008-10-26T02:55+02:00"
+    assert text.loc["IND-2008-1", "recommended_strategy"] == "primary_pci"
+    assert text.loc["IND-2008-1", "departement"] == "38"
+    assert text.loc["IND-2008-4", "in_hospital_death"] == ""
+    assert text.loc["IND-2008-1", "in_hospital_death"] == "0"
 
 
 def test_expected_counts_replace_by_year(registry_engine, tmp_path):

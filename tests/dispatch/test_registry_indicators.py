@@ -37,7 +37,7 @@ def chain(call: str, **minutes: int) -> dict[str, str]:
 
 # A, 2008, Grenoble (38), January: primary PCI by road, admitted directly; recommendation followed.
 CASE_A = {
-    "case_id": "A", "age_years": "61", "sex": "M", "commune_insee": "38185",
+    "case_id": "IND-2008-1", "age_years": "61", "sex": "M", "commune_insee": "38185",
     **chain("2008-01-15T10:00+01:00", onset=-60, smur_departure=5, first_medical_contact=20, ecg=25, diagnosis=30,
             scene_departure=45, arrival=80, arterial_puncture=95, wire_crossing=110),
     "strategy": "primary_pci", "transport": "road", "destination": "grenoble-chu-nord", "admission": "direct",
@@ -47,7 +47,7 @@ CASE_A = {
 }
 # B, 2008, Chambéry (73), July: primary PCI by helicopter through the ED; lysis was recommended.
 CASE_B = {
-    "case_id": "B", "age_years": "70", "sex": "F", "commune_insee": "73065",
+    "case_id": "IND-2008-2", "age_years": "70", "sex": "F", "commune_insee": "73065",
     **chain("2008-07-02T15:00+02:00", onset=-120, first_medical_contact=30, diagnosis=40, arrival=120,
             arterial_puncture=145, wire_crossing=160),
     "strategy": "primary_pci", "transport": "helicopter", "destination": "chambery-ch-metropole-savoie", "admission": "ed",
@@ -57,7 +57,7 @@ CASE_B = {
 # C, 2008, Annecy (74), the night clocks go back: the bolus at 02:03+01:00 comes 8 min
 # after the diagnosis at 02:55+02:00, although the wall clock reads 52 min earlier.
 CASE_C = {
-    "case_id": "C", "age_years": "55", "sex": "M", "commune_insee": "74010",
+    "case_id": "IND-2008-3", "age_years": "55", "sex": "M", "commune_insee": "74010",
     "onset": "2008-10-26T01:20+02:00",
     "call": "2008-10-26T01:50+02:00",
     "first_medical_contact": "2008-10-26T02:40+02:00",
@@ -72,7 +72,7 @@ CASE_C = {
 # D, 2008, Grenoble (38), the night clocks jump forward: first medical contact at
 # 03:05+02:00 is 15 min after the call at 01:50+01:00, not 75. No recommendation.
 CASE_D = {
-    "case_id": "D", "commune_insee": "38185",
+    "case_id": "IND-2008-4", "commune_insee": "38185",
     "onset": "2008-03-30T01:30+01:00",
     "call": "2008-03-30T01:50+01:00",
     "first_medical_contact": "2008-03-30T03:05+02:00",
@@ -83,7 +83,7 @@ CASE_D = {
 }
 # E, 2007, Grenoble (38), May, times without offset (read as local summer time, +02:00).
 CASE_E = {
-    "case_id": "E", "commune_insee": "38185", "lat": "45.1885", "lon": "5.7245",
+    "case_id": "IND-2007-5", "commune_insee": "38185", "lat": "45.1885", "lon": "5.7245",
     "onset": "2007-05-10T12:30", "call": "2007-05-10T14:00", "first_medical_contact": "2007-05-10T14:15",
     "diagnosis": "2007-05-10T14:25", "arrival": "2007-05-10T15:00", "arterial_puncture": "2007-05-10T15:10",
     "wire_crossing": "2007-05-10T15:25",
@@ -91,7 +91,7 @@ CASE_E = {
 }
 # F, 2007, Chambéry (73), December: lysis 7 min after the diagnosis; recommendation followed.
 CASE_F = {
-    "case_id": "F", "commune_insee": "73065",
+    "case_id": "IND-2007-6", "commune_insee": "73065",
     **chain("2007-12-20T21:00+01:00", onset=-240, first_medical_contact=25, diagnosis=35, lysis_bolus=42, arrival=150),
     "strategy": "fibrinolysis_then_transfer", "transport": "road", "destination": "chambery-ch-metropole-savoie", "admission": "ed",
     "recommended_strategy": "fibrinolysis_then_transfer", "recommended_destination": "chambery-ch-metropole-savoie",
@@ -213,16 +213,16 @@ def test_by_destination(frame):
 
 
 def test_times_stored_in_utc(frame):
-    case_c = frame.set_index("case_id").loc["C"]
+    case_c = frame.set_index("case_id").loc["IND-2008-3"]
 
     assert case_c["lysis_bolus"].isoformat() == "2008-10-26T01:03:00+00:00"
     assert case_c["diagnosis"].isoformat() == "2008-10-26T00:55:00+00:00"
     # E was written without offset: read as Paris summer time.
-    assert frame.set_index("case_id").loc["E"]["call"].isoformat() == "2007-05-10T12:00:00+00:00"
+    assert frame.set_index("case_id").loc["IND-2007-5"]["call"].isoformat() == "2007-05-10T12:00:00+00:00"
 
 
 def test_positions_rounded_to_100_m(frame, region):
-    case_e = frame.set_index("case_id").loc["E"]
+    case_e = frame.set_index("case_id").loc["IND-2007-5"]
     x, y = region.project(case_e["lon"], case_e["lat"])
 
     # The stored point is a node of the 100 m grid in the region's projection, give or

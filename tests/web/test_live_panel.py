@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from web_browser import ServerThread, open_context
+from web_browser import ServerThread, free_port, open_context
 from dispatch.api import create_app
 from dispatch.auth import Role, add_token
 from dispatch.resources import ResourceKind, ResourceState
 
-LIVE_PANEL_PORT = 8132
+LIVE_PANEL_PORT = free_port()
 WAIT_MS = 10000
 HELICOPTER = "annecy-meythet-base"
 SMUR = "grenoble-chu-nord"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from urllib.parse import urlsplit
@@ -18,7 +19,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-WEB_TEST_PORT = int(os.environ.get("RESURCOR_TEST_WEB_PORT", "8131"))
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 now, so parallel test runs do not collide."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+WEB_TEST_PORT = int(os.environ.get("RESURCOR_TEST_WEB_PORT", "0")) or free_port()
 
 
 class ServerThread(threading.Thread):

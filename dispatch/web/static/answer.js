@@ -119,6 +119,7 @@ const RAnswer = (() => {
       ["web.answer.transport", answer.transport ? transportText(answer) : "–", "transport"],
     ];
     if (answer.air && answer.air.reason) rows.push(["label.air", answer.air.reason, "air"]);
+    if (answer.air && answer.air.unavailable_text) rows.push(["label.air_unavailable", answer.air.unavailable_text, "air-unavailable"]);
     if (answer.smur) {
       rows.push([
         "web.answer.smur",
