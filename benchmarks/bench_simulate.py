@@ -35,11 +35,11 @@ from dispatch.settings import Settings
 from geodata.network import save_network
 from geodata.region import load_region
 from geodata.skeleton import build_from_skeleton
-from planning.engine import STRATEGIES
-from planning.prepare import prepare
-from planning.run import dask_client
-from planning.scenario import load_scenario
-from planning.simulate import UNKNOWN_ONSET, draw_calls, run_dask, run_local
+from dispatch.planning.engine import STRATEGIES
+from dispatch.planning.prepare import prepare
+from dispatch.planning.run import dask_client
+from dispatch.planning.scenario import load_scenario
+from dispatch.planning.simulate import UNKNOWN_ONSET, draw_calls, run_dask, run_local
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 HEALTH_TIMEOUT_S = 60

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dispatch.auth import Permission, Principal
 from dispatch.i18n import LANGUAGES, catalogue
 from dispatch.settings import Settings
-from planning.jobs import MAX_PAGE_CALLS, PlanningJobs
+from dispatch.planning.jobs import MAX_PAGE_CALLS, PlanningJobs
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def _lang(request: Request, body_lang: str | None = None) -> str:
 
 def render_page(lang: str) -> str:
     """Return the planning page with its texts in ``lang``."""
-    template = resources.files("dispatch").joinpath("planning_page.html").read_text(encoding="utf-8")
+    template = resources.files("dispatch.planning").joinpath("page.html").read_text(encoding="utf-8")
     entries = catalogue()
 
     def fill(match: re.Match) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.settings import Settings
-from planning.scenario import ScenarioError
+from dispatch.planning.scenario import ScenarioError
 
 # The exit status of a command line or scenario file error, as for the other commands.
 EXIT_USAGE = 2
@@ -51,10 +51,10 @@ def _simulate(args: argparse.Namespace, settings: Settings, lang: str) -> int:
     from tqdm import tqdm
 
     from dispatch.service import load_context
-    from planning.outputs import coverage_table_markdown, write_outputs
-    from planning.prepare import prepare
-    from planning.run import compare_runs, dask_client, run_scenario
-    from planning.scenario import load_scenario
+    from dispatch.planning.outputs import coverage_table_markdown, write_outputs
+    from dispatch.planning.prepare import prepare
+    from dispatch.planning.run import compare_runs, dask_client, run_scenario
+    from dispatch.planning.scenario import load_scenario
 
     # Both files are read before the service loads, so a typing error fails at once, and
     # both are checked against the region before any run starts.

@@ -115,7 +115,7 @@ def test_planner_permission_required(settings, context, tmp_path):
 def test_closing_runner_ends_child(settings):
     from pathlib import Path
 
-    from planning.jobs import PlanningJobs
+    from dispatch.planning.jobs import PlanningJobs
 
     jobs = PlanningJobs(settings, Path(__file__).resolve().parents[2] / "scenarios")
     job = jobs.submit("winter-peak.yaml", None, 1_000_000, "en")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from geodata.communes import Commune
-from planning.population import build_population
-from planning.scenario import ScenarioError
+from dispatch.planning.population import build_population
+from dispatch.planning.scenario import ScenarioError
 
 COMMUNES = (
     Commune(insee="73227", name="Saint-Bon-Tarentaise", departement="73", population=2000, lat=45.4, lon=6.6),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dispatch.i18n import error_text
-from planning.prepare import prepare
-from planning.scenario import ScenarioError, load_scenario
+from dispatch.planning.prepare import prepare
+from dispatch.planning.scenario import ScenarioError, load_scenario
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 EXAMPLES = sorted(SCENARIOS_DIR.glob("*.yaml"))

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planning.prepare import prepare
-from planning.run import compare_runs, dask_client, run_scenario
-from planning.scenario import load_scenario, merge_overrides, read_scenario_data, validate_scenario
-from planning.engine import TRANSPORTS
-from planning.simulate import draw_calls, run_local
+from dispatch.planning.prepare import prepare
+from dispatch.planning.run import compare_runs, dask_client, run_scenario
+from dispatch.planning.scenario import load_scenario, merge_overrides, read_scenario_data, validate_scenario
+from dispatch.planning.engine import TRANSPORTS
+from dispatch.planning.simulate import draw_calls, run_local
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 CALLS = 3000
@@ -103,7 +103,7 @@ def test_annecy_closed_at_night_comparison(context):
 def test_dask_local_cluster_matches_local(context, winter):
     calls = draw_calls(winter, CALLS)
     local = run_local(winter, calls, workers=1)
-    from planning.simulate import run_dask
+    from dispatch.planning.simulate import run_dask
 
     with dask_client("local", workers=2) as client:
         distributed = run_dask(winter, calls, client)

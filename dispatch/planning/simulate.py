@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from planning.engine import STRATEGIES, TRANSPORTS, RuleCache, build_call_plans, call_to_diagnosis_min
-from planning.prepare import MINUTES_PER_DAY, PreparedScenario, _in_window, _minute
+from dispatch.planning.engine import STRATEGIES, TRANSPORTS, RuleCache, build_call_plans, call_to_diagnosis_min
+from dispatch.planning.prepare import MINUTES_PER_DAY, PreparedScenario, _in_window, _minute
 
 logger = logging.getLogger(__name__)
 
@@ -263,8 +263,8 @@ def _dask_prepared(settings_json: str, scenario_data: dict[str, Any], digest: st
     if prepared is None:
         from dispatch.service import load_context
         from dispatch.settings import Settings
-        from planning.prepare import prepare
-        from planning.scenario import validate_scenario
+        from dispatch.planning.prepare import prepare
+        from dispatch.planning.scenario import validate_scenario
 
         context = load_context(Settings.model_validate_json(settings_json), warm=False)
         prepared = prepare(context, validate_scenario(scenario_data))

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from dispatch.plans import TransportMode
-from planning.engine import RuleCache, build_call_plans, call_to_diagnosis_min
-from planning.prepare import PreparedScenario, _minute
+from dispatch.planning.engine import RuleCache, build_call_plans, call_to_diagnosis_min
+from dispatch.planning.prepare import PreparedScenario, _minute
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from geodata.communes import Commune
-from planning.scenario import ScenarioError
+from dispatch.planning.scenario import ScenarioError
 
 logger = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from dispatch.resources import ResourceKind, ResourceSnapshot, ResourceState
 from dispatch.service import ServiceContext
 from geodata.errors import DataError, InputError
 from geodata.sites import Site
-from planning.population import PopulationModel, build_population
-from planning.scenario import DATA_PREFIX, ScenarioError, ScenarioModel
+from dispatch.planning.population import PopulationModel, build_population
+from dispatch.planning.scenario import DATA_PREFIX, ScenarioError, ScenarioModel
 from protocols import Profile, available_profiles, load_profile
 from routing.router import RoadRouter, SnappedSite
 from routing.snap import Snap

@@ -24,7 +24,7 @@ import yaml
 
 from dispatch.settings import Settings
 from geodata.errors import InputError
-from planning.scenario import DATA_PREFIX, ScenarioError, load_scenario
+from dispatch.planning.scenario import DATA_PREFIX, ScenarioError, load_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ def _exit_on_signal(signum: int, _frame: Any) -> None:
 def run_job(settings_json: str, job_dir_text: str, calls: int | None, workers: int | None, lang: str) -> None:
     """Run a job in a child process: load the service, run the scenario(s), write the outputs."""
     from dispatch.service import load_context
-    from planning.outputs import write_outputs
-    from planning.run import compare_runs, run_scenario
+    from dispatch.planning.outputs import write_outputs
+    from dispatch.planning.run import compare_runs, run_scenario
 
     # SIGTERM from the service's shutdown unwinds the run, so the worker pool's context
     # terminates its processes instead of leaving them to fail on a closed pipe.

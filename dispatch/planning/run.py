@@ -17,10 +17,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from dispatch.service import ServiceContext
-from planning.coverage import Coverage, compute_coverage
-from planning.prepare import PreparedScenario, prepare
-from planning.scenario import ScenarioModel, load_scenario
-from planning.simulate import CallDraws, CallResults, draw_calls, per_commune, run_dask, run_local, summarise
+from dispatch.planning.coverage import Coverage, compute_coverage
+from dispatch.planning.prepare import PreparedScenario, prepare
+from dispatch.planning.scenario import ScenarioModel, load_scenario
+from dispatch.planning.simulate import CallDraws, CallResults, draw_calls, per_commune, run_dask, run_local, summarise
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from dispatch.plans import CALL_TO_DIAGNOSIS_STEPS, TransportMode
 from dispatch.recommend import CallOptions, build_options, conclude
-from planning.prepare import PreparedScenario
+from dispatch.planning.prepare import PreparedScenario
 from protocols import Contraindication, PatientFlags, Strategy
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from dispatch.i18n import translate
-from planning.coverage import LIMITS_MIN, MOMENTS
-from planning.run import ScenarioRun
+from dispatch.planning.coverage import LIMITS_MIN, MOMENTS
+from dispatch.planning.run import ScenarioRun
 
 logger = logging.getLogger(__name__)
 
