@@ -72,3 +72,10 @@ def test_counted_entries_come_in_pairs():
     for key in catalogue():
         if key.endswith(".one"):
             assert f"{key[:-4]}.other" in catalogue(), key
+
+
+def test_scenario_errors_have_texts():
+    from dispatch.planning.scenario import TRANSLATED_ERRORS
+
+    missing = [kind for kind in TRANSLATED_ERRORS if f"error.scenario_{kind}" not in catalogue()]
+    assert missing == []
