@@ -365,6 +365,10 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
         )
         return JSONBytes(content, status_code=status)
 
+    from dispatch import api_planning
+
+    api_planning.install(app, settings, require)
+
     @app.get(
         "/api/v1/health",
         summary="Service state: network source and cache version",

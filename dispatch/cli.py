@@ -177,7 +177,7 @@ class CommandKit:
 
 
 # Commands defined in modules of their own, each with add_parser(kit) and run(args, settings, lang).
-COMMAND_MODULES: tuple[str, ...] = ("dispatch.cli_tokens", "dispatch.cli_resources", "dispatch.cli_registry")
+COMMAND_MODULES: tuple[str, ...] = ("dispatch.cli_tokens", "dispatch.cli_resources", "dispatch.cli_registry", "dispatch.cli_planning")
 
 
 def _command_modules():

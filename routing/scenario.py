@@ -1,9 +1,11 @@
-"""Road scenarios: which edges are closed at a given date.
+"""Road scenarios: which edges are closed at a given date, and how fast the open ones are driven.
 
 A scenario selects an edge mask over the network. Seasonal closures come from each
 edge's closure label, a month range such as ``Nov-May`` (closed from the first day of
 the first month to the last day of the second). Labels that do not name a fixed range
-(``occasional (snow)``) leave the edge open unless the scenario closes it explicitly.
+(``occasional (snow)``) leave the edge open unless the scenario closes it explicitly,
+by road ref or by OpenStreetMap way id. A speed factor below 1 (snow) slows every open
+edge; it is part of the scenario's key, so its trees are cached apart.
 """
 
 from __future__ import annotations
@@ -55,10 +57,16 @@ class RoadScenario:
 
     @cached_property
     def key(self) -> str:
-        """Digest of the mask, used to cache the trees computed for it."""
-        return hashlib.sha256(np.packbits(self.open_edges).tobytes()).hexdigest()[:16]
+        """Digest of the mask and speed factor, used to cache the trees computed for them."""
+        digest = hashlib.sha256(np.packbits(self.open_edges).tobytes())
+        if self.speed_factor != 1.0:
+            digest.update(f"speed:{self.speed_factor:.6f}".encode())
+        return digest.hexdigest()[:16]
 
     closed_sections: int = 0
+    # Ratio of the day's speeds to the network's normal speeds on every open edge
+    # (0.72 on a heavy-snow day); edge times are divided by it.
+    speed_factor: float = 1.0
 
     @property
     def closed_count(self) -> int:
@@ -99,6 +107,65 @@ def routable_nodes(network: RoadNetwork, scenario: RoadScenario) -> np.ndarray:
     graph = csr_matrix((np.ones(int(open_edges.sum())), (network.edge_from[open_edges], network.edge_to[open_edges])), shape=(n, n))
     _, labels = connected_components(graph, directed=True, connection="strong")
     return labels == np.bincount(labels).argmax()
+
+
+_REF_SEPARATORS = re.compile(r"[\s;/,()]+")
+
+
+def ref_tokens(ref: str) -> frozenset[str]:
+    """Return the words of an edge's ref: ``E095 D902 (col)`` gives {"E095", "D902", "col"}."""
+    return frozenset(token for token in _REF_SEPARATORS.split(ref or "") if token)
+
+
+def edges_with_refs(network: RoadNetwork, refs: frozenset[str]) -> np.ndarray:
+    """Return a boolean mask of the edges whose ref is one of ``refs`` or contains one as a word.
+
+    ``D902`` matches every edge of the D902, ``E095 D902`` only the edges of that exact ref.
+    """
+    if not refs:
+        return np.zeros(network.edge_count, dtype=bool)
+    distinct, inverse = np.unique(network.edge_ref, return_inverse=True)
+    matched = np.array([str(ref) in refs or bool(ref_tokens(str(ref)) & refs) for ref in distinct], dtype=bool)
+    return matched[inverse]
+
+
+def unmatched_refs(network: RoadNetwork, refs: frozenset[str]) -> list[str]:
+    """Return the refs of ``refs`` that match no edge of the network, sorted."""
+    return sorted(ref for ref in refs if not edges_with_refs(network, frozenset({ref})).any())
+
+
+def unmatched_way_ids(network: RoadNetwork, way_ids: frozenset[int]) -> list[int]:
+    """Return the OpenStreetMap way ids of ``way_ids`` that no edge of the network carries, sorted."""
+    return sorted(set(way_ids) - set(np.unique(network.edge_way_id).tolist()))
+
+
+def road_scenario(
+    network: RoadNetwork,
+    day: date,
+    *,
+    seasonal: bool = True,
+    closed_refs: frozenset[str] = frozenset(),
+    closed_way_ids: frozenset[int] = frozenset(),
+    speed_factor: float = 1.0,
+    closures: ClosureIndex | None = None,
+) -> RoadScenario:
+    """Return a planner's scenario of ``day``: the seasonal calendar, ad-hoc closures and a speed factor.
+
+    ``closed_refs`` close edges by ref word (see ``edges_with_refs``), ``closed_way_ids``
+    by OpenStreetMap way id. ``seasonal=False`` leaves the passes open whatever the month.
+    """
+    if not 0 < speed_factor <= 1.5:
+        raise ValueError(f"speed_factor must be in (0, 1.5], got {speed_factor}")
+    closures = closures or ClosureIndex.of(network)
+    open_edges = ~closures.closed_in(day.month) if seasonal else np.ones(network.edge_count, dtype=bool)
+    open_edges &= ~edges_with_refs(network, closed_refs)
+    if closed_way_ids:
+        open_edges &= ~np.isin(network.edge_way_id, sorted(closed_way_ids))
+    sections = len(np.unique(network.edge_ref[~open_edges])) if not open_edges.all() else 0
+    description = f"{day.isoformat()}: {sections} closed road sections"
+    if speed_factor != 1.0:
+        description += f", speeds x{speed_factor:g}"
+    return RoadScenario(open_edges=open_edges, description=description, closed_sections=sections, speed_factor=speed_factor)
 
 
 def seasonal_scenario(

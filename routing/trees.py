@@ -81,11 +81,17 @@ def _edge_lookup(network: RoadNetwork) -> np.ndarray:
 
 
 def _compute_trees(
-    network: RoadNetwork, open_edges: np.ndarray, root_ids: tuple[str, ...], root_nodes: np.ndarray, *, reverse: bool
+    network: RoadNetwork,
+    open_edges: np.ndarray,
+    root_ids: tuple[str, ...],
+    root_nodes: np.ndarray,
+    *,
+    reverse: bool,
+    speed_factor: float = 1.0,
 ) -> Trees:
     n = network.node_count
     tails, heads = network.edge_from[open_edges], network.edge_to[open_edges]
-    weights = network.edge_time_s[open_edges]
+    weights = network.edge_time_s[open_edges] / speed_factor
     if reverse:
         tails, heads = heads, tails
     graph = csr_matrix((weights, (tails, heads)), shape=(n, n))
@@ -158,8 +164,9 @@ def compute_tree_set(
             logger.warning("tree cache %s unreadable (%s); recomputing", path, err)
 
     started = time.perf_counter()
-    to_trees = _compute_trees(network, scenario.open_edges, dest_ids, dest_nodes, reverse=True)
-    from_trees = _compute_trees(network, scenario.open_edges, base_ids, base_nodes, reverse=False)
+    speed = scenario.speed_factor
+    to_trees = _compute_trees(network, scenario.open_edges, dest_ids, dest_nodes, reverse=True, speed_factor=speed)
+    from_trees = _compute_trees(network, scenario.open_edges, base_ids, base_nodes, reverse=False, speed_factor=speed)
     logger.info(
         "computed %d reverse and %d forward trees for scenario %s (%s) in %.2f s",
         len(dest_ids), len(base_ids), scenario.key, scenario.description, time.perf_counter() - started,
@@ -183,5 +190,7 @@ def point_to_point(network: RoadNetwork, scenario: RoadScenario, origin: int, ta
     One Dijkstra per call: this serves the ``route`` command, not the recommendation path.
     The time is infinite and the path empty when ``target`` cannot be reached.
     """
-    trees = _compute_trees(network, scenario.open_edges, ("origin",), np.array([origin]), reverse=False)
+    trees = _compute_trees(
+        network, scenario.open_edges, ("origin",), np.array([origin]), reverse=False, speed_factor=scenario.speed_factor
+    )
     return float(trees.time_s[0, target]), float(trees.dist_m[0, target]), trees.path("origin", target)
