@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from geodata.errors import CacheError, InputError, ResurcorError
-from dispatch.auth import AuthError, Permission, Principal, TokenRegistry, load_tokens
+from dispatch.auth import AuthError, Permission, Principal, TokenRegistry, WatchedTokens, open_tokens
 from dispatch.calls import parse_call
 from dispatch.i18n import LANGUAGES, error_text, translate
 from dispatch.recommend import recommend
@@ -95,7 +95,7 @@ def require(permission: Permission):
     """
 
     def dependency(request: Request) -> Principal:
-        tokens: TokenRegistry = request.app.state.tokens
+        tokens: TokenRegistry | WatchedTokens = request.app.state.tokens
         return tokens.require(request.headers.get("authorization"), permission)
 
     return dependency
@@ -293,7 +293,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Rec
     )
     app.state.settings = settings
     app.state.context = context
-    app.state.tokens = load_tokens(settings.tokens_file)
+    app.state.tokens = open_tokens(settings.tokens_file)
     app.state.store = None
     install_resources(app)
     app.include_router(registry_router)

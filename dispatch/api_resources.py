@@ -3,7 +3,9 @@
 Every unit of the region is listed, set units or not; ``state`` is the effective state,
 ``unknown`` when never set, stale, past its ``until`` or read while Redis is unreachable.
 Changes need a token whose role grants them, and record the token's name (never the
-token) as ``set_by``. ``call_id`` is an opaque call reference, such as the call-taking
+token) as ``set_by``. A body may name who acts in ``by``: without a tokens file (single
+desk) it is recorded as ``set_by``; with tokens the token's name stays authoritative, and
+a different ``by`` is kept beside it as ``"<token name> (<by>)"``. ``call_id`` is an opaque call reference, such as the call-taking
 software's call number: it must never contain a patient's name or any other identity.
 
 Errors use the API's JSON shape: 404 for an unknown unit in the path (with the valid
@@ -14,6 +16,7 @@ and the change was not recorded.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from geodata.errors import InputError
 from dispatch.auth import Permission, Principal
 from dispatch.i18n import error_text
-from dispatch.resources.events import Subscription
+from dispatch.resources.events import ReachabilityChange, Subscription
 from dispatch.resources.model import ResourceKind, ResourceState
 from dispatch.resources.store import ClaimConflict, ResourceStore, StoreUnavailable
 from dispatch.resources.units import UnitCatalogue, UnitUnknown, list_units, parse_kind, parse_until, state_view, unit_view
@@ -37,6 +40,31 @@ logger = logging.getLogger(__name__)
 
 # A comment line this often keeps proxies and browsers from closing an idle stream.
 HEARTBEAT_S = 15.0
+
+
+BY_DESCRIPTION = (
+    "who acts (desk or person, 1 to 64 printable characters): recorded as set_by without a tokens file;"
+    " with tokens, set_by is the token's name, followed by (by) when by differs"
+)
+# The name of a desk or person: printable, no line break, so a log line or a table cell stays one line.
+_BY = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+
+
+def recorded_by(request: Request, principal: Principal, by: str | None) -> str:
+    """Return the ``set_by`` of a change: the body's ``by`` in single-desk mode, else the token's name (with ``by`` if it differs).
+
+    Raises InputError when ``by`` is empty, longer than 64 characters or contains a control character.
+    """
+    if by is None:
+        return principal.name
+    by = by.strip()
+    if not _BY.match(by):
+        raise InputError("by_invalid", f"by: {by[:64]!r} is not a desk or person name (1 to 64 printable characters)", field="by", value=by[:64])
+    if request.app.state.tokens.open:
+        return by
+    if by == principal.name:
+        return principal.name
+    return f"{principal.name} ({by})"
 
 
 class StateChange(BaseModel):
@@ -50,6 +78,7 @@ class StateChange(BaseModel):
         description="time the state ends: ISO 8601 (without offset: the region's local time) or a clock time alone (08:00, its next occurrence); after it the state reads unknown",
     )
     returns_to: str | None = Field(default=None, description="SMUR base site id an engaged SMUR team returns to")
+    by: str | None = Field(default=None, description=BY_DESCRIPTION)
 
 
 class ClaimRequest(BaseModel):
@@ -58,6 +87,7 @@ class ClaimRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     call_id: str = Field(description="opaque call reference (the call number): never a patient's name or identity", examples=["2026-12-04-0412"])
+    by: str | None = Field(default=None, description=BY_DESCRIPTION)
 
 
 def _store(request: Request) -> ResourceStore:
@@ -124,10 +154,22 @@ def list_resources(request: Request, _: Principal = Depends(_require(Permission.
     return list_units(_store(request))
 
 
-@router.get("/events", summary="Server-sent events: one `state` event per change, from every desk")
+def store_status(store: ResourceStore) -> dict[str, Any]:
+    """Return whether the store is reachable, and since when it is not, as the ``store`` event sends it.
+
+    Reachable means that Redis answers and that the mirror is in sync, as ``GET /api/v1/resources`` reports it.
+    """
+    health = store.health()
+    reachable = bool(health.get("reachable")) and store.snapshot().reachable
+    return {"name": health.get("name"), "reachable": reachable, "since": None if reachable else health.get("since")}
+
+
+def _store_event(status: dict[str, Any]) -> bytes:
+    return b"event: store\ndata: " + orjson.dumps(status) + b"\n\n"
+
+
+@router.get("/events", summary="Server-sent events: `state` per change from every desk, `store` when the store's reachability changes and at each heartbeat")
 async def resource_events(request: Request, _: Principal = Depends(_require(Permission.READ_RESOURCES))) -> StreamingResponse:
-    # NOTE: the stream sends state changes only. It does not signal that Redis became
-    # unreachable, so a desk learns that from GET /api/v1/resources or /api/v1/health.
     store = _store(request)
     streams: EventStreams = request.app.state.resource_streams
     subscription = streams.open(store)
@@ -135,16 +177,27 @@ async def resource_events(request: Request, _: Principal = Depends(_require(Perm
 
     async def stream():  # noqa: ANN202
         try:
-            yield b"retry: 3000\n: connected\n\n"
+            # The store's health probes Redis, which may wait for its timeout: it runs on a worker thread.
+            status = await run_in_threadpool(store_status, store)
+            yield b"retry: 3000\n: connected\n\n" + _store_event(status)
             while True:
                 try:
-                    state = await subscription.get(heartbeat_s)
+                    item = await subscription.get(heartbeat_s)
                 except StopAsyncIteration:
                     return
-                if state is None:
-                    yield b": heartbeat\n\n"
+                if item is None:
+                    status = await run_in_threadpool(store_status, store)
+                    yield b": heartbeat\n\n" + _store_event(status)
                     continue
-                yield b"event: state\ndata: " + orjson.dumps(state_view(store, state)) + b"\n\n"
+                if isinstance(item, ReachabilityChange):
+                    # The store may report a change before its health shows it (Redis answers
+                    # again, the mirror not yet in sync): the next heartbeat sends the outcome.
+                    changed = await run_in_threadpool(store_status, store)
+                    if changed["reachable"] != status["reachable"]:
+                        status = changed
+                        yield _store_event(status)
+                    continue
+                yield b"event: state\ndata: " + orjson.dumps(state_view(store, item)) + b"\n\n"
         finally:
             streams.done(subscription)
 
@@ -173,11 +226,12 @@ async def set_resource(kind: str, unit_id: str, request: Request) -> Any:
 
     now = datetime.now(UTC)
     until = parse_until(change.until, request.app.state.context.region.timezone, now) if change.until else None
-    state = ResourceState(unit_kind, unit_id, change.state, set_by=principal.name, set_at=now, until=until, returns_to=change.returns_to or None)
+    set_by = recorded_by(request, principal, change.by)
+    state = ResourceState(unit_kind, unit_id, change.state, set_by=set_by, set_at=now, until=until, returns_to=change.returns_to or None)
 
     store = _store(request)
     recorded = await run_in_threadpool(store.set_state, state)
-    logger.info("%s %s set to %s by %s", unit_kind.value, unit_id, recorded.state, principal.name)
+    logger.info("%s %s set to %s by %s", unit_kind.value, unit_id, recorded.state, set_by)
     return state_view(store, recorded)
 
 
@@ -208,9 +262,10 @@ async def _apply_claim(request: Request, kind: str, unit_id: str, principal: Pri
     """Run the store's ``claim`` or ``release`` for the body's call on a worker thread; return the unit."""
     unit_kind, unit_id = _unit(request, kind, unit_id)
     body: ClaimRequest = _parse_body(await request.body(), ClaimRequest)
+    by = recorded_by(request, principal, body.by)
     store = _store(request)
     operation = store.claim if action == "claim" else store.release
-    state = await run_in_threadpool(operation, unit_kind, unit_id, body.call_id, principal.name)
+    state = await run_in_threadpool(operation, unit_kind, unit_id, body.call_id, by)
     return state_view(store, state)
 
 

@@ -124,15 +124,20 @@ def _local(args: argparse.Namespace, settings: Settings, lang: str) -> dict[str,
 
 
 def _remote(args: argparse.Namespace, lang: str) -> dict[str, Any]:
-    """Run the command through the HTTP API of the service at ``--url``; the service records the token's name."""
+    """Run the command through the HTTP API of the service at ``--url``.
+
+    The service records ``--by`` when it has no tokens file; with tokens it records the
+    token's name, followed by ``(--by)`` when that differs.
+    """
     base = args.url.rstrip("/") + "/api/v1/resources"
     if args.resources_command == "list":
         return _request("GET", base, None, args, lang)
     path = f"{base}/{args.kind}/{args.unit_id}"
     if args.resources_command == "set":
-        body = {"state": args.state, "until": args.until, "returns_to": args.returns_to}
+        body = {"state": args.state, "until": args.until, "returns_to": args.returns_to, "by": args.by}
         return _request("PUT", path, {k: v for k, v in body.items() if v is not None}, args, lang)
-    return _request("POST", f"{path}/{args.resources_command}", {"call_id": args.call_id}, args, lang)
+    body = {"call_id": args.call_id, "by": args.by}
+    return _request("POST", f"{path}/{args.resources_command}", {k: v for k, v in body.items() if v is not None}, args, lang)
 
 
 def _request(method: str, url: str, body: dict[str, Any] | None, args: argparse.Namespace, lang: str) -> dict[str, Any]:
@@ -189,8 +194,16 @@ def _state_text(unit: dict[str, Any], lang: str) -> str:
     return f"{text} ({', '.join(details)})" if details else text
 
 
+# Characters of a unit's name in the table, so a row fits a wide terminal; --json gives the whole name.
+NAME_WIDTH = 40
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
+
+
 def render_table(answer: dict[str, Any], lang: str) -> str:
-    """Return the units as a text table: kind, unit, state, age, set by."""
+    """Return the units as a text table: kind, unit id, name, state, age, set by."""
     store = answer["store"]
     lines = []
     if not store.get("reachable", True):
@@ -198,10 +211,11 @@ def render_table(answer: dict[str, Any], lang: str) -> str:
     columns = translate("label.resource_columns", lang).split("|")
     rows = [columns]
     for unit in answer["units"]:
-        rows.append([translate(f"kind.{unit['kind']}", lang), unit["unit_id"], _state_text(unit, lang), _age_text(unit["age_s"]), unit["set_by"] or "-"])
+        rows.append([translate(f"kind.{unit['kind']}", lang), unit["unit_id"], _short(unit["name"]), _state_text(unit, lang), _age_text(unit["age_s"]), unit["set_by"] or "-"])
+    age_column = 4
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns) - 1)]
     for row in rows:
-        cells = [cell.ljust(width) if i != 3 else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths, strict=False))]
+        cells = [cell.ljust(width) if i != age_column else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths, strict=False))]
         lines.append("  ".join([*cells, row[-1]]))
     return "\n".join(lines)
 

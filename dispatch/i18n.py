@@ -75,6 +75,19 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
         return template
 
 
+# Error params whose values are catalogue keys: a unit kind, a state, a permission. The
+# message then reads "hélicoptère", not "helicopter"; a comma-separated list is
+# translated item by item. A value without a catalogue entry is shown as it is.
+PARAM_PREFIXES = {"kind": "kind", "kinds": "kind", "state": "state", "usable": "state", "permission": "permission"}
+
+
+def _translated_param(prefix: str, value: Any, lang: str) -> Any:
+    parts = [part.strip() for part in str(value).split(",")]
+    if not all(f"{prefix}.{part}" in catalogue() for part in parts):
+        return value
+    return ", ".join(translate(f"{prefix}.{part}", lang) for part in parts)
+
+
 def error_text(error: ResurcorError, lang: str, *, field_prefix: str = "") -> str:
     """Return the message of a project error in ``lang``; fall back to its English text.
 
@@ -88,4 +101,7 @@ def error_text(error: ResurcorError, lang: str, *, field_prefix: str = "") -> st
     # carries details such as a file position or a library's reason.
     field = f"{field_prefix}{error.field}" if error.field else error.field
     params = {"detail": str(error), **error.params, "field": field}
+    for name, prefix in PARAM_PREFIXES.items():
+        if name in params:
+            params[name] = _translated_param(prefix, params[name], lang)
     return translate(key, lang, **params)

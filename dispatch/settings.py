@@ -66,6 +66,14 @@ class Settings(BaseSettings):
             " (12 h or 24 h): a state nobody confirmed during a whole shift was set by an earlier crew and cannot be trusted"
         ),
     )
+    redis_namespace: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description=(
+            "part of every Redis key and of the change channel; default: the region id. Two services of one region"
+            " that must not share states on one Redis database (a training desk beside the live one) need different names"
+        ),
+    )
     redis_timeout_s: float = Field(default=1.0, gt=0, le=30, description="seconds before a Redis command or connection attempt counts as failed")
     redis_retry_interval_s: float = Field(default=1.0, gt=0, le=60, description="seconds between attempts to reach Redis while it is down")
 

@@ -114,7 +114,7 @@ def _chromium_missing(path: str) -> str | None:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """The URL of a Redis database reserved for tests; tests flush it before use."""
+    """The URL of a Redis database reserved for tests; each test writes under a namespace of its own and deletes it."""
     reason = _redis_reason(REDIS_TEST_URL)
     if reason:
         missing_service("Redis", REDIS_TEST_URL, reason)

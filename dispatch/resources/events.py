@@ -10,6 +10,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -19,6 +20,13 @@ logger = logging.getLogger(__name__)
 MAX_PENDING = 256
 
 _END = object()
+
+
+@dataclass(frozen=True)
+class ReachabilityChange:
+    """Sent to subscribers when the shared store becomes unreachable, or reachable again."""
+
+    reachable: bool
 
 
 class Subscription:
@@ -119,12 +127,13 @@ class Subscribers:
 
 
 async def iterate(subscription: Subscription) -> AsyncIterator[Any]:
-    """Yield the changes of ``subscription`` until it ends, then close it."""
+    """Yield the state changes of ``subscription`` until it ends, then close it; reachability changes are skipped."""
     try:
         async for item in subscription:
-            yield item
+            if not isinstance(item, ReachabilityChange):
+                yield item
     finally:
         subscription.close()
 
 
-__all__ = ["MAX_PENDING", "Subscribers", "Subscription", "iterate"]
+__all__ = ["MAX_PENDING", "ReachabilityChange", "Subscribers", "Subscription", "iterate"]

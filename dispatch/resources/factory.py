@@ -29,7 +29,7 @@ def open_store(settings: Settings, region) -> ResourceStore:  # noqa: ANN001
 
     store = RedisStore(
         settings.redis_url,
-        namespace=region.id,
+        namespace=settings.redis_namespace or region.id,
         stale_after=stale_after,
         units=units,
         connect_timeout_s=min(settings.redis_timeout_s, 0.5),

@@ -1,20 +1,25 @@
 """The Redis store, shared by every desk and API worker (``RESURCOR_REDIS_URL``).
 
-Layout under ``resurcor:<namespace>`` (the region id, so two regions can share a Redis):
+Layout under ``resurcor:<namespace>`` (the region id unless RESURCOR_REDIS_NAMESPACE sets
+another, so two regions can share a Redis):
 
 - ``:unit:<kind>:<unit_id>``: the unit's state as JSON, with its version;
 - ``:units``: the set of unit keys, read by a snapshot;
 - ``:epoch``: a random id written by the first store to see this Redis data set. A
   missing or different epoch shows a store that Redis came back empty (restarted
   without persistence, or flushed), so the store writes back the states it last saw;
-- ``:changes``: the pub/sub channel on which every change is published.
+- ``:db<n>:changes``: the pub/sub channel on which every change is published, as
+  ``{"db", "key", "state"}``. Pub/sub is server-wide, not per database, so the channel
+  names the database: a store on database 1 never hears the changes of database 0.
 
 A claim reads the unit under WATCH, decides with the rules shared with the in-memory
 store, and writes in MULTI/EXEC. When two desks claim the same unit at once, Redis
 aborts the second transaction, which re-reads and finds the unit claimed.
 
 A listener thread keeps a mirror of every state from the changes channel, so a snapshot
-(one per recommendation) reads memory, not Redis. When Redis cannot be reached, a
+(one per recommendation) reads memory, not Redis. It ignores a message whose key is not
+one of its own database and namespace, and each full read drops from the mirror the units
+whose key Redis no longer has. When Redis cannot be reached, a
 snapshot returns the mirror's last states with ``reachable`` False, and changes raise
 StoreUnavailable. Connections use short timeouts, and the store waits
 ``retry_interval_s`` between attempts while Redis is down. It recovers by itself once
@@ -38,10 +43,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from geodata.errors import InputError, ResurcorError
-from dispatch.resources.events import Subscribers, Subscription, iterate
+from dispatch.resources.events import ReachabilityChange, Subscribers, Subscription, iterate
 from dispatch.resources.memory import utc_now
 from dispatch.resources.model import ResourceKind, ResourceSnapshot, ResourceState
-from dispatch.resources.store import StoreUnavailable, check_state, check_unit, next_claim, next_release
+from dispatch.resources.store import StoreUnavailable, check_state, check_unit, local_time_text, next_claim, next_release
 from dispatch.resources.units import UnitCatalogue
 
 logger = logging.getLogger(__name__)
@@ -82,6 +87,7 @@ class RedisStore:
         connect_timeout_s: float = 0.5,
         timeout_s: float = 1.0,
         retry_interval_s: float = 1.0,
+        resync_s: float = RESYNC_S,
         clock: Callable[[], datetime] = utc_now,
     ):
         self.stale_after = stale_after
@@ -106,11 +112,13 @@ class RedisStore:
         except ValueError as err:
             raise InputError("redis_url_invalid", f"RESURCOR_REDIS_URL {self.address!r} is not a Redis URL: {err}", field="RESURCOR_REDIS_URL", detail=str(err)) from err
 
+        self.db = int(self._client.connection_pool.connection_kwargs.get("db") or 0)
         prefix = f"resurcor:{namespace}"
         self._unit_prefix = f"{prefix}:unit:"
         self._index_key = f"{prefix}:units"
         self._epoch_key = f"{prefix}:epoch"
-        self.channel = f"{prefix}:changes"
+        self.channel = f"{prefix}:db{self.db}:changes"
+        self.resync_s = resync_s
 
         self._lock = threading.Lock()
         self._known: dict[tuple[ResourceKind, str], ResourceState] = {}
@@ -120,6 +128,10 @@ class RedisStore:
         self._down_since: datetime | None = None
         self._last_attempt_s: float | None = None
         self._last_error: str | None = None
+        # Write-backs running after Redis came back empty: a full read meanwhile may miss
+        # units not yet written back, so it must not drop them from the mirror.
+        self._restoring = 0
+        self._foreign_messages = 0
 
         self._subscribers = Subscribers()
         self._listener: threading.Thread | None = None
@@ -213,10 +225,11 @@ class RedisStore:
                         pipe.unwatch()
                         return current, None
                     payload = json.dumps(new.to_json())
+                    message = json.dumps({"db": self.db, "key": key, "state": new.to_json()})
                     pipe.multi()
                     pipe.set(key, payload)
                     pipe.sadd(self._index_key, key)
-                    pipe.publish(self.channel, payload)
+                    pipe.publish(self.channel, message)
                     pipe.execute()
                 except redis.WatchError:
                     continue
@@ -260,14 +273,16 @@ class RedisStore:
         return result
 
     def _unavailable(self) -> StoreUnavailable:
-        since = "?"
+        since = since_iso = "?"
         if self._down_since is not None:
-            since = self._down_since.astimezone(self._timezone or UTC).isoformat(timespec="seconds")
+            since = local_time_text(self._down_since, self._clock(), self._timezone)
+            since_iso = self._down_since.astimezone(self._timezone or UTC).isoformat(timespec="seconds")
         return StoreUnavailable(
             "store_unavailable",
-            f"Redis at {self.address} is unreachable since {since}: the change was NOT recorded; retry, or pass it by radio",
+            f"Redis at {self.address} is unreachable since {since_iso}: the change was NOT recorded; retry, or pass it by radio",
             address=self.address,
             since=since,
+            since_iso=since_iso,
         )
 
     def _mark_down(self, err: Exception) -> None:
@@ -278,6 +293,7 @@ class RedisStore:
             self._last_error = str(err)
         if first:
             logger.warning("Redis %s unreachable (%s): returning the last known states, read as unknown", self.address, err)
+            self._subscribers.publish(ReachabilityChange(reachable=False))
 
     def _mark_up(self) -> None:
         with self._lock:
@@ -305,15 +321,21 @@ class RedisStore:
     def _restore(self, client: redis.Redis, states: list[ResourceState]) -> None:
         """Write back each state unless Redis already contains a state of that unit set at the same time or later."""
         restored = 0
-        for state in states:
+        with self._lock:
+            self._restoring += 1
+        try:
+            for state in states:
 
-            def decide(current: ResourceState | None, state: ResourceState = state) -> ResourceState | None:
-                if current is not None and current.set_at >= state.set_at:
-                    return None
-                return state.with_changes(version=max(state.version, (current.version + 1) if current else 0))
+                def decide(current: ResourceState | None, state: ResourceState = state) -> ResourceState | None:
+                    if current is not None and current.set_at >= state.set_at:
+                        return None
+                    return state.with_changes(version=max(state.version, (current.version + 1) if current else 0))
 
-            _, written = self._transact(client, state.kind, state.unit_id, decide)
-            restored += written is not None
+                _, written = self._transact(client, state.kind, state.unit_id, decide)
+                restored += written is not None
+        finally:
+            with self._lock:
+                self._restoring -= 1
         logger.warning("Redis %s: %d of %d last known states written back", self.address, restored, len(states))
 
     def health(self) -> dict[str, Any]:
@@ -357,7 +379,7 @@ class RedisStore:
         """Keep the mirror in sync and relay every change to this process's subscribers.
 
         The listener subscribes first and reads every state second, so no change falls
-        between the two. It reads everything again every ``RESYNC_S`` and after each
+        between the two. It reads everything again every ``resync_s`` and after each
         reconnection, because pub/sub drops the messages sent while a connection is down.
         """
         failing = False
@@ -371,13 +393,14 @@ class RedisStore:
                 if failing:
                     logger.warning("Redis %s: change notifications resumed", self.address)
                     failing = False
+                    self._subscribers.publish(ReachabilityChange(reachable=True))
                 while not self._stopping.is_set():
-                    if time.monotonic() - synced_at > RESYNC_S:
+                    if time.monotonic() - synced_at > self.resync_s:
                         self._resync()
                         synced_at = time.monotonic()
                     message = pubsub.get_message(timeout=LISTEN_POLL_S)
                     if message is not None and message.get("type") == "message":
-                        state = self._parse(self.channel, message["data"])
+                        state = self._parse_message(message["data"])
                         if state is not None:
                             self._apply(state)
                             self._subscribers.publish(state)
@@ -387,6 +410,7 @@ class RedisStore:
                 if not failing:
                     logger.warning("Redis %s: change notifications interrupted (%s); retrying every %.1f s", self.address, err, self.retry_interval_s)
                     failing = True
+                    self._subscribers.publish(ReachabilityChange(reachable=False))
                 self._stopping.wait(self.retry_interval_s)
             finally:
                 pubsub.close()
@@ -400,13 +424,27 @@ class RedisStore:
         raise redis.TimeoutError(f"no confirmation of the subscription to {self.channel}")
 
     def _resync(self) -> None:
-        """Read every state into the mirror; after the first time, send subscribers the states they missed."""
+        """Read every state into the mirror; after the first time, send subscribers the states they missed.
+
+        A unit whose key Redis no longer has (deleted, or its namespace cleared) leaves the
+        mirror, unless a write-back after an empty restart is running, because that
+        write-back needs the mirror's states and may not have written them yet.
+        """
         states = self._run(self._read_all)
         with self._lock:
             resyncing = self._ever_synced
             changed = [state for state in states.values() if self._keep_newer(state)]
+            dropped = []
+            if not self._restoring:
+                dropped = [key for key in self._known if key not in states]
+                for key in dropped:
+                    del self._known[key]
             self._synced = True
             self._ever_synced = True
+        if dropped:
+            # NOTE: subscribers are not told of a dropped unit, because an event carries a
+            # state. A desk sees the unit as never set at its next full list.
+            logger.warning("Redis %s: %d units no longer in Redis dropped from the mirror: %s", self.address, len(dropped), ", ".join(f"{kind.value}/{unit}" for kind, unit in dropped))
         if resyncing:
             for state in changed:
                 self._subscribers.publish(state)
@@ -448,6 +486,24 @@ class RedisStore:
     def _unit_key(self, kind: ResourceKind, unit_id: str) -> str:
         return f"{self._unit_prefix}{kind.value}:{unit_id}"
 
+
+    def _parse_message(self, raw: str) -> ResourceState | None:
+        """Return the state of a change message, or None when the message is invalid or names a key of another database or namespace."""
+        try:
+            message = json.loads(raw)
+            db, key, state = message["db"], message["key"], ResourceState.from_json(message["state"])
+        except (ValueError, KeyError, TypeError) as err:
+            logger.error("Redis %s: invalid message on %s, ignored: %s", self.address, self.channel, err)
+            return None
+        if db != self.db or key != self._unit_key(state.kind, state.unit_id):
+            with self._lock:
+                self._foreign_messages += 1
+                count = self._foreign_messages
+            # The first and every 100th are logged, so a misconfigured publisher cannot flood the log.
+            if count == 1 or count % 100 == 0:
+                logger.warning("Redis %s: message %d for key %s of database %s ignored on %s: not a key of this store", self.address, count, key, db, self.channel)
+            return None
+        return state
 
     def _parse(self, key: str, raw: str | None) -> ResourceState | None:
         """Return the state stored as ``raw``; a malformed value is logged and read as unset."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from geodata.errors import InputError, ResurcorError
@@ -51,8 +51,17 @@ def check_call_id(call_id: str, field: str = "call_id") -> str:
 
 def check_claimable(kind: ResourceKind) -> None:
     if kind not in CLAIMABLE_KINDS:
-        choices = ", ".join(sorted(k.value for k in CLAIMABLE_KINDS))
-        raise InputError("claim_kind_invalid", f"a {kind.value} cannot be claimed for a call; only {choices} units can", field="kind", kind=kind.value, choices=choices)
+        kinds = ", ".join(sorted(k.value for k in CLAIMABLE_KINDS))
+        raise InputError("claim_kind_invalid", f"a {kind.value} cannot be claimed for a call; only {kinds} units can", field="kind", kind=kind.value, kinds=kinds)
+
+
+def local_time_text(moment: datetime, now: datetime, timezone: tzinfo | None) -> str:
+    """Return ``moment`` as a desk reads it: "HH:MM" in ``timezone`` (UTC without one), with "YYYY-MM-DD " before it when it is not today there."""
+    zone = timezone or UTC
+    local = moment.astimezone(zone)
+    if local.date() == now.astimezone(zone).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def check_unit(kind: ResourceKind, unit_id: str, units: UnitCatalogue | None) -> None:
@@ -108,7 +117,8 @@ def next_claim(
             unit=unit_id,
             call_id=current.call_id,
             holder=current.set_by,
-            since=current.set_at.astimezone(timezone).isoformat(timespec="minutes") if timezone else current.set_at.isoformat(timespec="minutes"),
+            since=local_time_text(current.set_at, now, timezone),
+            since_iso=current.set_at.astimezone(timezone or UTC).isoformat(timespec="minutes"),
         )
     usable = STATES[kind][0]
     if current is not None and current.state != usable and _is_current(current, now, stale_after):
@@ -187,6 +197,7 @@ __all__ = [
     "check_claimable",
     "check_state",
     "check_unit",
+    "local_time_text",
     "next_claim",
     "next_release",
 ]

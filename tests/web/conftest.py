@@ -11,16 +11,16 @@ from collections.abc import Iterator
 import pytest
 
 from dispatch.api import create_app
-from web_browser import CHROMIUM_ARGS, WEB_TEST_PORT, ServerThread, open_context
+from web_browser import CHROMIUM_ARGS, ServerThread, open_context
 
 
 @pytest.fixture(scope="session")
 def web_url(settings, context) -> Iterator[str]:
     """The base URL of the service with the test settings, running for the whole session."""
-    thread = ServerThread(create_app(settings, context=context), WEB_TEST_PORT)
+    thread = ServerThread(create_app(settings, context=context))
     thread.start()
     thread.wait_started()
-    yield f"http://127.0.0.1:{WEB_TEST_PORT}"
+    yield thread.url
     thread.stop()
 
 

@@ -44,6 +44,9 @@ def test_keyboard_only_under_five_keys(desk):
 
     expect(desk.locator("#answer-destination")).not_to_be_empty(timeout=ANSWER_TIMEOUT_MS)
     assert "Chamonix-Mont-Blanc" in desk.locator("#answer .meta").first.inner_text()
+    network_line = desk.locator("#answer .meta").nth(1).inner_text()
+    assert re.search(r" v\d+-", network_line), network_line
+    assert " vv" not in network_line
     elapsed = int(re.search(r"(\d+) ms", desk.locator("#elapsed").inner_text()).group(1))
     assert elapsed < 1000
 
@@ -291,3 +294,59 @@ def test_screenshots_for_readme(desk, phone, tmp_path):
 
     assert (folder / "regulator.png").stat().st_size > 10_000
     assert (folder / "smur.png").stat().st_size > 10_000
+
+
+def _answer_for_chamonix(desk) -> None:
+    desk.goto("/")
+    desk.locator("#commune").fill("Chamonix")
+    desk.locator("#commune").press("Enter")
+    desk.locator("#commune").press("Enter")
+    expect(desk.locator("#strategy")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+
+
+def _answer_points(desk) -> int:
+    """Return the points of the road and flight lines drawn on the map."""
+    map_box = desk.locator("#map")
+    return int(map_box.get_attribute("data-route-points") or 0) + int(map_box.get_attribute("data-flight-points") or 0)
+
+
+@pytest.mark.usefixtures("map_library")
+def test_place_error_clears_previous_answer(desk):
+    _answer_for_chamonix(desk)
+    assert _answer_points(desk) > 0
+
+    # Geneva is outside the region: the service rejects it, and Chamonix's answer goes.
+    desk.locator("#coords").fill("46.2044, 6.1432")
+    desk.locator("#coords").press("Enter")
+    expect(desk.locator("#coords-error")).to_contain_text("hors de la région", timeout=ANSWER_TIMEOUT_MS)
+    expect(desk.locator("#strategy")).to_have_count(0)
+    expect(desk.locator("#answer")).not_to_contain_text("Chamonix")
+    expect(desk.locator("#answer-discarded")).to_contain_text("Réponse précédente effacée")
+    assert _answer_points(desk) == 0
+
+    # Alt+L shows the service's error in English, and never brings the old answer back.
+    desk.keyboard.press("Alt+L")
+    expect(desk.locator("#coords-error")).to_contain_text("outside the region", timeout=ANSWER_TIMEOUT_MS)
+    expect(desk.locator("#answer-discarded")).to_contain_text("Previous answer cleared")
+    expect(desk.locator("#strategy")).to_have_count(0)
+
+
+def test_field_error_clears_answer_and_follows_language(desk):
+    _answer_for_chamonix(desk)
+
+    # Swapped coordinates: the page itself finds the latitude out of range.
+    desk.locator("#coords").fill("95.1, 6.8")
+    desk.locator("#coords").press("Enter")
+    expect(desk.locator("#coords-error")).to_contain_text("Latitude 95.1 hors de -90 à 90")
+    expect(desk.locator("#strategy")).to_have_count(0)
+    expect(desk.locator("#answer-discarded")).to_be_visible()
+
+    desk.keyboard.press("Alt+L")
+    expect(desk.locator("#coords-error")).to_contain_text("Latitude 95.1 is outside -90 to 90")
+    expect(desk.locator("#strategy")).to_have_count(0)
+
+    # A valid place afterwards gives a new answer in the language now chosen.
+    desk.locator("#coords").fill("45.9237, 6.8694")
+    desk.locator("#coords").press("Enter")
+    expect(desk.locator("#strategy")).to_have_text(re.compile("Primary PCI|fibrinolysis"), timeout=ANSWER_TIMEOUT_MS)
+    expect(desk.locator("#answer-discarded")).to_have_count(0)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 from urllib.parse import urlsplit
 
 import uvicorn
+
+from free_ports import listening_socket
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -21,39 +21,33 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 now, so parallel test runs do not collide."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-WEB_TEST_PORT = int(os.environ.get("RESURCOR_TEST_WEB_PORT", "0")) or free_port()
-
-
 class ServerThread(threading.Thread):
     """A uvicorn server run in a daemon thread, stopped by ``stop``."""
 
-    def __init__(self, app, port: int):
+    def __init__(self, app):
         super().__init__(daemon=True)
+        self.socket = listening_socket()
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         # ws="none": the pages use no websocket, and the websocket modules warn on import.
         # A bounded graceful shutdown closes event streams a page left open.
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", ws="none", lifespan="on", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
 
     def run(self) -> None:
-        self.server.run()
+        self.server.run(sockets=[self.socket])
 
     def wait_started(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
         while not self.server.started:
             if not self.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test web server did not start on 127.0.0.1; is the port taken?")
+                raise RuntimeError(f"the test web server did not start on {self.url}")
             time.sleep(0.05)
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.join(timeout=10)
+        self.socket.close()
 
 
 class OutsideRequests:

@@ -437,12 +437,23 @@ const R = (() => {
   }
 
   // Send a recommendation request when ``form`` is submitted and show the answer with
-  // ``render(answer, elapsedMs)``. A change of language sends the last request again,
-  // because the answer's texts come from the service.
-  function handleCalls(form, completion, render) {
+  // ``render(answer, elapsedMs)``. A failed request (invalid field, place out of the
+  // region, service error) calls ``discard()``, because the answer on screen was for
+  // another request and must not be read as the current one. A change of language sends
+  // the last request again, because the answer's texts and the service's errors come
+  // from the service, or checks the fields again to show their errors in the new language.
+  function handleCalls(form, completion, render, discard = () => {}) {
     const button = form.querySelector("[type=submit]");
     const idleKey = button.dataset.t;
     let lastBody = null;
+    // The request that failed: { body } after a service error, { body: null } after invalid fields.
+    let failure = null;
+
+    function fail(body) {
+      lastBody = null;
+      failure = { body };
+      discard();
+    }
 
     async function send(body) {
       button.disabled = true;
@@ -451,7 +462,10 @@ const R = (() => {
         const result = await recommend(form, body);
         if (result) {
           lastBody = body;
+          failure = null;
           render(result.answer, result.elapsedMs);
+        } else {
+          fail(body);
         }
       } finally {
         button.disabled = false;
@@ -463,6 +477,7 @@ const R = (() => {
       event.preventDefault();
       const body = buildRequest(form, completion);
       if (body) send(body);
+      else fail(null);
     });
     // Browsers submit on Enter from text fields only; the radios, checkboxes and the
     // select submit too, so Enter works from every field of the form.
@@ -474,7 +489,11 @@ const R = (() => {
         form.requestSubmit();
       }
     });
-    langListeners.push(() => lastBody && send(lastBody));
+    langListeners.push(() => {
+      if (failure && failure.body) send(failure.body);
+      else if (failure) buildRequest(form, completion);
+      else if (lastBody) send(lastBody);
+    });
   }
 
   // ---- Small formatting helpers -------------------------------------------------------

@@ -107,7 +107,14 @@ const RMap = (() => {
       map.fitBounds(bounds, { padding: [30, 30], maxZoom: 11 });
     }
 
-    return { map, setPatient, showAnswer, invalidate: () => map.invalidateSize() };
+    // Remove the previous answer's route, flight line and destination; the patient stays.
+    function clearAnswer() {
+      answerLayer.clearLayers();
+      container.dataset.routePoints = 0;
+      container.dataset.flightPoints = 0;
+    }
+
+    return { map, setPatient, showAnswer, clearAnswer, invalidate: () => map.invalidateSize() };
   }
 
   return { create };

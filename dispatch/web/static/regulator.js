@@ -52,7 +52,13 @@ document.addEventListener("DOMContentLoaded", () => {
       R.element("p", { class: "meta", text: RAnswer.patientLine(answer) }),
       R.element("p", {
         class: "meta",
-        text: R.t("web.answer.network", { name: answer.network.name, version: answer.network.version, profile: answer.profile.name, sites: answer.sites_version }),
+        // The network's version already starts with "v" (v4-…), which the text also puts before it.
+        text: R.t("web.answer.network", {
+          name: answer.network.name,
+          version: String(answer.network.version).replace(/^v/, ""),
+          profile: answer.profile.name,
+          sites: answer.sites_version,
+        }),
       }),
       R.element("p", { class: "meta no-print", id: "elapsed", text: R.t("web.answer.elapsed", { ms: elapsedMs }) }),
       R.element("p", { class: "meta print-only", text: R.t("web.answer.printed", { time: new Date().toLocaleString(R.lang === "fr" ? "fr-FR" : "en-GB") }) }),
@@ -64,7 +70,16 @@ document.addEventListener("DOMContentLoaded", () => {
     if (window.matchMedia("(max-width: 1000px)").matches) answerBox.scrollIntoView({ block: "start" });
   }
 
-  R.handleCalls(form, completion, render);
+  // After a failed request the previous answer is removed from the panel, the map and the
+  // print, so nobody reads it as the answer for the place now typed.
+  function discard() {
+    if (!answerBox.dataset.strategy) return;
+    answerBox.replaceChildren(R.element("p", { class: "empty", id: "answer-discarded", "data-t": "web.answer.discarded", text: R.t("web.answer.discarded") }));
+    delete answerBox.dataset.strategy;
+    if (regionMap) regionMap.clearAnswer();
+  }
+
+  R.handleCalls(form, completion, render, discard);
 
   const onsetChoice = (value) => () => {
     const radio = form.querySelector(`input[name=onset][value="${value}"]`);

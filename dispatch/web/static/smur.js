@@ -72,5 +72,12 @@ document.addEventListener("DOMContentLoaded", () => {
     answerBox.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
-  R.handleCalls(form, completion, render);
+  // After a failed request the previous destination is removed, so it is not read as the
+  // destination for the position now given.
+  function discard() {
+    if (!answerBox.childElementCount) return;
+    answerBox.replaceChildren(R.element("p", { class: "empty", id: "answer-discarded", "data-t": "web.answer.discarded", text: R.t("web.answer.discarded") }));
+  }
+
+  R.handleCalls(form, completion, render, discard);
 });

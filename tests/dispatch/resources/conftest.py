@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,15 +38,30 @@ def clock() -> Clock:
     return Clock()
 
 
+@dataclass(frozen=True)
+class SharedRedis:
+    """A Redis database and a namespace of keys that belongs to one test alone."""
+
+    url: str
+    namespace: str
+
+
 @pytest.fixture()
-def flushed_redis(redis_url):
-    """The test database of the real Redis, emptied before the test (that database only)."""
+def shared_redis(redis_url) -> Iterator[SharedRedis]:
+    """The test database of the real Redis, with a namespace of this test's own, deleted after it.
+
+    Only the test's namespace is deleted, never the whole database, so two test runs on one
+    Redis database do not see or delete each other's states. The namespace is also part of
+    the change channel, so neither do they hear each other's changes.
+    """
     import redis
 
+    shared = SharedRedis(redis_url, f"test-{uuid.uuid4().hex[:12]}")
+    yield shared
     client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    yield redis_url
-    client.flushdb()
+    keys = list(client.scan_iter(match=f"resurcor:{shared.namespace}:*", count=500))
+    if keys:
+        client.delete(*keys)
     client.close()
 
 
@@ -55,7 +73,7 @@ def store(request, units, clock):
     else:
         from dispatch.resources.redis_store import RedisStore
 
-        url = request.getfixturevalue("flushed_redis")
-        opened = RedisStore(url, namespace="northern-alps", stale_after=STALE_AFTER, units=units, clock=clock)
+        shared = request.getfixturevalue("shared_redis")
+        opened = RedisStore(shared.url, namespace=shared.namespace, stale_after=STALE_AFTER, units=units, clock=clock)
     yield opened
     opened.close()

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from dispatch.api import create_app
 from dispatch.auth import Role, add_token
+from redis_server import closed_port
 
 UNIT_KEYS = {"kind", "unit_id", "name", "state", "raw_state", "set_by", "set_at", "age_s", "until", "returns_to", "call_id", "version", "stale"}
 
@@ -28,7 +29,8 @@ def secured(request, settings, context, tokens):
     path, made = tokens
     update = {"tokens_file": path}
     if request.param == "redis":
-        update["redis_url"] = request.getfixturevalue("flushed_redis")
+        shared = request.getfixturevalue("shared_redis")
+        update.update(redis_url=shared.url, redis_namespace=shared.namespace)
     app = create_app(settings.model_copy(update=update), context=context)
     with TestClient(app) as client:
         yield client, made
@@ -147,7 +149,7 @@ def test_health_reports_store(secured):
 
 def test_redis_down_degrades_without_failing(settings, context):
     # Nothing listens on this port: the service starts and responds, marked degraded.
-    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:6399/0"}), context=context)
+    app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port()}/0"}), context=context)
     with TestClient(app) as client:
         health = client.get("/api/v1/health")
         assert health.status_code == 200
@@ -176,3 +178,75 @@ def test_recommendation_follows_closed_cath_lab(secured):
     assert all(plan["destination"]["id"] != "annecy-change" for plan in answer["alternatives"])
     assert [lab["id"] for lab in answer["resources"]["closed_cath_labs"]] == ["annecy-change"]
     assert answer["resources"]["reachable"] is True
+
+
+@pytest.fixture()
+def single_desk(settings, context):
+    """A client of a service without a tokens file: every request acts as the local desk."""
+    app = create_app(settings, context=context)
+    with TestClient(app) as client:
+        yield client
+
+
+def test_single_desk_records_by(single_desk):
+    changed = single_desk.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed", "by": "cors-74"})
+    assert changed.status_code == 200
+    assert changed.json()["set_by"] == "cors-74"
+    unnamed = single_desk.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "open"})
+    assert unnamed.json()["set_by"] == "local-desk"
+
+    claimed = single_desk.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-1", "by": "desk-a"})
+    assert claimed.json()["set_by"] == "desk-a"
+    conflict = single_desk.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-2", "by": "desk-b"})
+    assert conflict.status_code == 409
+    assert "desk-a" in conflict.json()["error"]["message"]
+    released = single_desk.post("/api/v1/resources/smur/annecy-change/release", json={"call_id": "c-1", "by": "desk-c"})
+    assert released.json()["set_by"] == "desk-c"
+
+
+def test_token_name_stays_with_by(secured):
+    client, made = secured
+    headers = _auth(made[Role.REGULATOR])
+    other = client.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed", "by": "Dr Martin"}, headers=headers)
+    assert other.json()["set_by"] == "regulator-desk (Dr Martin)"
+    same = client.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "open", "by": "regulator-desk"}, headers=headers)
+    assert same.json()["set_by"] == "regulator-desk"
+    claimed = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-1", "by": "desk-2"}, headers=headers)
+    assert claimed.json()["set_by"] == "regulator-desk (desk-2)"
+
+
+@pytest.mark.parametrize("by", ["", "   ", "a" * 65, "desk\nforged line", 12])
+def test_invalid_by_names_field(single_desk, by):
+    response = single_desk.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed", "by": by})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "by"
+
+
+def test_errors_translate_kinds_and_permissions(secured):
+    client, made = secured
+    unknown = client.get("/api/v1/resources/helicopter/nowhere", headers=_auth(made[Role.PLANNER]))
+    assert "unité de type hélicoptère" in unknown.json()["error"]["message"]
+    english = client.get("/api/v1/resources/helicopter/nowhere", headers={**_auth(made[Role.PLANNER]), "accept-language": "en"})
+    assert "not a helicopter unit" in english.json()["error"]["message"]
+
+    forbidden = client.put("/api/v1/resources/cath_lab/annecy-change", json={"state": "closed"}, headers=_auth(made[Role.PLANNER]))
+    message = forbidden.json()["error"]["message"]
+    assert "« changer l'état de tous les moyens »" in message
+    assert "set_resource_state" not in message
+
+    cath = client.post("/api/v1/resources/cath_lab/annecy-change/claim", json={"call_id": "c1"}, headers=_auth(made[Role.REGULATOR]))
+    assert "unité de type salle de KT" in cath.json()["error"]["message"]
+    assert "hélicoptère, SMUR" in cath.json()["error"]["message"]
+
+
+def test_conflict_gives_local_clock_time(secured, region):
+    from datetime import datetime
+
+    client, made = secured
+    regulator = _auth(made[Role.REGULATOR])
+    first = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-1"}, headers=regulator)
+    local = datetime.fromisoformat(first.json()["set_at"]).astimezone(region.timezone)
+    second = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "c-2"}, headers=regulator)
+    message = second.json()["error"]["message"]
+    assert f"depuis {local:%H:%M} :" in message
+    assert "T" not in message.split("depuis ")[1].split(" :")[0]

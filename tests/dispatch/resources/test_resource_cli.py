@@ -10,9 +10,10 @@ from dispatch.cli import main
 
 
 @pytest.fixture()
-def shared(flushed_redis, monkeypatch):
-    monkeypatch.setenv("RESURCOR_REDIS_URL", flushed_redis)
-    return flushed_redis
+def shared(shared_redis, monkeypatch):
+    monkeypatch.setenv("RESURCOR_REDIS_URL", shared_redis.url)
+    monkeypatch.setenv("RESURCOR_REDIS_NAMESPACE", shared_redis.namespace)
+    return shared_redis
 
 
 def _units(capsys) -> dict[tuple[str, str], dict]:
@@ -45,16 +46,21 @@ def test_list_table_in_french(shared, capsys):
     assert main(["resources", "list"]) == 0
     out = capsys.readouterr().out
     header = out.splitlines()[0].split()
-    assert header[:4] == ["type", "unité", "état", "âge"]
+    assert header[:5] == ["type", "unité", "nom", "état", "âge"]
     assert "fermée (jusqu'à" in out
+    row = next(line for line in out.splitlines() if "annecy-change" in line and "fermée" in line)
+    assert "CHANGE" in row
+    # A long name is cut to 40 characters, ending with an ellipsis.
+    assert "SAMU-SMUR 38, CHU Grenoble Alpes Nord (…" in out
+    assert "(La Tronche)" not in out
     assert "inconnu" in out
 
 
 def test_list_in_english(shared, capsys):
     assert main(["--lang", "en", "resources", "list"]) == 0
-    assert capsys.readouterr().out.splitlines()[0].split()[:3] == ["kind", "unit", "state"]
+    assert capsys.readouterr().out.splitlines()[0].split()[:4] == ["kind", "unit", "name", "state"]
     assert main(["resources", "list", "--lang", "en"]) == 0
-    assert capsys.readouterr().out.splitlines()[0].split()[:3] == ["kind", "unit", "state"]
+    assert capsys.readouterr().out.splitlines()[0].split()[:4] == ["kind", "unit", "name", "state"]
 
 
 def test_bad_input_names_the_fix(shared, capsys):

@@ -17,6 +17,8 @@ from dispatch.api import create_app
 from dispatch.api_resources import GracefulServer
 from dispatch.auth import Role, add_token
 from dispatch.cli import main
+from free_ports import listening_socket
+from redis_server import closed_port
 
 HOST = "127.0.0.1"
 
@@ -24,11 +26,12 @@ HOST = "127.0.0.1"
 class LiveServer:
     """The service on a real socket, run by uvicorn in a thread."""
 
-    def __init__(self, app, port: int):
+    def __init__(self, app):
         self.app = app
-        self.port = port
-        self.server = GracefulServer(uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="on"), app)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.socket = listening_socket(HOST)
+        self.port = self.socket.getsockname()[1]
+        self.server = GracefulServer(uvicorn.Config(app, host=HOST, port=self.port, log_level="warning", lifespan="on"), app)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -43,6 +46,7 @@ class LiveServer:
         began = time.monotonic()
         self.server.handle_exit(signal.SIGTERM, None)
         self.thread.join(timeout=15)
+        self.socket.close()
         return time.monotonic() - began
 
 
@@ -122,7 +126,7 @@ def live(settings, context, tokens):
     path, made = tokens
     app = create_app(settings.model_copy(update={"tokens_file": path}), context=context)
     app.state.sse_heartbeat_s = 0.3
-    server = LiveServer(app, 8401)
+    server = LiveServer(app)
     server.start()
     yield server, made
     if server.thread.is_alive():
@@ -145,6 +149,9 @@ def test_stream_sends_changes_and_heartbeats(live):
         assert reader.response.status == 200
         assert reader.response.getheader("content-type").startswith("text/event-stream")
         reader.wait_line(": connected")
+        reader.wait_line("event: store")
+        first_status = json.loads(reader.lines.get(timeout=5)[len("data: "):])
+        assert first_status == {"name": "memory", "reachable": True, "since": None}
         status, _ = _put(server.port, "/api/v1/resources/helicopter/annecy-meythet-base", {"state": "grounded_weather"}, made[Role.REGULATOR])
         assert status == 200
         _put(server.port, "/api/v1/resources/cath_lab/annecy-change", {"state": "closed", "until": "08:00"}, made[Role.REGULATOR])
@@ -154,6 +161,8 @@ def test_stream_sends_changes_and_heartbeats(live):
         assert (second["kind"], second["state"]) == ("cath_lab", "closed")
         assert second["until"] is not None
         reader.wait_line(": heartbeat", timeout_s=5)
+        reader.wait_line("event: store", timeout_s=1)
+        assert json.loads(reader.lines.get(timeout=5)[len("data: "):])["reachable"] is True
     finally:
         reader.close()
 
@@ -206,6 +215,29 @@ def test_cli_acts_through_url(live, capsys, monkeypatch):
     assert "annecy-change" in capsys.readouterr().err
 
 
+@pytest.fixture()
+def single_desk_live(settings, context):
+    server = LiveServer(create_app(settings, context=context))
+    server.start()
+    yield server
+    if server.thread.is_alive():
+        server.stop()
+
+
+def test_cli_by_reaches_single_desk(single_desk_live, capsys, monkeypatch):
+    url = f"http://{HOST}:{single_desk_live.port}"
+    monkeypatch.delenv("RESURCOR_REDIS_URL", raising=False)
+    monkeypatch.delenv("RESURCOR_TOKEN", raising=False)
+
+    assert main(["resources", "claim", "smur", "annecy-change", "--call-id", "c-77", "--by", "desk-a", "--url", url]) == 0
+    assert "desk-a" in capsys.readouterr().out
+    assert main(["resources", "claim", "smur", "annecy-change", "--call-id", "c-78", "--by", "desk-b", "--url", url]) == 1
+    assert "desk-a" in capsys.readouterr().err
+    assert main(["resources", "set", "cath_lab", "annecy-change", "closed", "--by", "cors-74", "--url", url]) == 0
+    assert "cors-74" in capsys.readouterr().out
+
+
 def test_cli_reports_unreachable_service(capsys):
-    assert main(["resources", "list", "--url", f"http://{HOST}:8449"]) == 1
-    assert "8449" in capsys.readouterr().err
+    port = closed_port()
+    assert main(["resources", "list", "--url", f"http://{HOST}:{port}"]) == 1
+    assert str(port) in capsys.readouterr().err

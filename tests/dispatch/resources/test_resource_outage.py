@@ -6,64 +6,27 @@ stopping it loses every key, as a restart of the shared Redis would.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from datetime import timedelta
 
 import pytest
 import redis
 
+from dispatch.resources.events import ReachabilityChange
 from dispatch.resources.model import UNKNOWN, ResourceKind, ResourceState
 from dispatch.resources.redis_store import RedisStore
 from dispatch.resources.store import StoreUnavailable
+from redis_server import closed_port, started_server
 
-PORT = 6391
-URL = f"redis://127.0.0.1:{PORT}/0"
 SMUR = ResourceKind.SMUR
 CATH = ResourceKind.CATH_LAB
 
 
-class RedisServer:
-    """A throwaway redis-server keeping nothing on disk."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture()
 def server():
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: the outage tests start their own")
-    started = RedisServer(PORT)
-    started.start()
+    started = started_server()
     yield started
-    started.stop()
+    started.close()
 
 
 def _wait_snapshot(store: RedisStore, condition, timeout_s: float = 10):
@@ -76,12 +39,12 @@ def _wait_snapshot(store: RedisStore, condition, timeout_s: float = 10):
         time.sleep(0.05)
 
 
-def _store(units) -> RedisStore:
-    return RedisStore(URL, namespace="northern-alps", stale_after=timedelta(hours=12), units=units, retry_interval_s=0.1)
+def _store(server, units) -> RedisStore:
+    return RedisStore(server.url(), namespace="northern-alps", stale_after=timedelta(hours=12), units=units, retry_interval_s=0.1)
 
 
 def test_outage_answers_unknown_and_recovers(server, units):
-    store = _store(units)
+    store = _store(server, units)
     try:
         store.claim(SMUR, "annecy-change", "call-1", "desk-a")
         before = store.snapshot()
@@ -109,13 +72,13 @@ def test_outage_answers_unknown_and_recovers(server, units):
         assert recovered.state(SMUR, "annecy-change").call_id == "call-1"
         assert recovered.effective(CATH, "annecy-change") == "closed"
         assert store.health()["reachable"] is True
-        assert redis.Redis(port=PORT).exists("resurcor:northern-alps:unit:smur:annecy-change") == 1
+        assert redis.Redis(port=server.port).exists("resurcor:northern-alps:unit:smur:annecy-change") == 1
     finally:
         store.close()
 
 
 def test_write_back_keeps_newer_state(server, units):
-    desk_a = _store(units)
+    desk_a = _store(server, units)
     desk_b = None
     try:
         desk_a.claim(SMUR, "annecy-change", "call-1", "desk-a")
@@ -124,7 +87,7 @@ def test_write_back_keeps_newer_state(server, units):
         server.stop()
         server.start()
         # A desk started after the restart writes first; desk A then writes back what it knew.
-        desk_b = _store(units)
+        desk_b = _store(server, units)
         desk_b.set_state(ResourceState(CATH, "annecy-change", "open", set_by="desk-b", set_at=desk_b.snapshot().taken_at))
         snapshot = _wait_snapshot(desk_a, lambda snapshot: snapshot.effective(CATH, "annecy-change") == "open")
         assert snapshot.effective(CATH, "annecy-change") == "open"
@@ -137,7 +100,7 @@ def test_write_back_keeps_newer_state(server, units):
 
 
 def test_store_opens_while_redis_is_down(units):
-    store = RedisStore("redis://127.0.0.1:6399/0", namespace="northern-alps", stale_after=timedelta(hours=12), units=units, retry_interval_s=0.1)
+    store = RedisStore(f"redis://127.0.0.1:{closed_port()}/0", namespace="northern-alps", stale_after=timedelta(hours=12), units=units, retry_interval_s=0.1)
     try:
         snapshot = store.snapshot()
         assert not snapshot.reachable
@@ -152,7 +115,7 @@ def test_api_through_an_outage(server, settings, context):
 
     from dispatch.api import create_app
 
-    app = create_app(settings.model_copy(update={"redis_url": URL, "redis_retry_interval_s": 0.1}), context=context)
+    app = create_app(settings.model_copy(update={"redis_url": server.url(), "redis_retry_interval_s": 0.1}), context=context)
     with TestClient(app) as client:
         claimed = client.post("/api/v1/resources/smur/annecy-change/claim", json={"call_id": "call-1"})
         assert claimed.status_code == 200
@@ -182,7 +145,7 @@ def test_api_through_an_outage(server, settings, context):
 def test_subscribers_catch_up_after_outage(server, units):
     import asyncio
 
-    desk_a = RedisStore(URL, namespace="northern-alps", stale_after=timedelta(hours=12), units=units, retry_interval_s=1.0)
+    desk_a = RedisStore(server.url(), namespace="northern-alps", stale_after=timedelta(hours=12), units=units, retry_interval_s=1.0)
     desk_b = None
 
     async def scenario():
@@ -194,10 +157,21 @@ def test_subscribers_catch_up_after_outage(server, units):
         server.start()
         # Desk B writes while desk A's listener may still be waiting to reconnect: desk A
         # then finds the change in its full read and sends it to its subscribers.
-        desk_b = _store(units)
+        desk_b = _store(server, units)
         await asyncio.to_thread(desk_b.claim, SMUR, "annecy-change", "call-9", "desk-b")
-        received = await subscription.get(10)
+        # The subscription also receives the outage and the recovery, before or after the state.
+        changes = []
+        received = None
+        while received is None:
+            item = await subscription.get(10)
+            if item is None:
+                break
+            if not isinstance(item, ReachabilityChange):
+                received = item
+            else:
+                changes.append(item.reachable)
         subscription.close()
+        assert False in changes
         return received
 
     try:

@@ -201,10 +201,10 @@ def test_close_ends_event_stream(store):
 # Several processes need the shared store: the in-memory store is one process's by design.
 
 
-def _claim_in_process(url: str, index: int, start, results) -> None:
+def _claim_in_process(url: str, namespace: str, index: int, start, results) -> None:
     from dispatch.resources.redis_store import RedisStore
 
-    store = RedisStore(url, namespace="northern-alps", stale_after=timedelta(hours=12))
+    store = RedisStore(url, namespace=namespace, stale_after=timedelta(hours=12))
     store.snapshot()
     start.wait()
     try:
@@ -216,11 +216,11 @@ def _claim_in_process(url: str, index: int, start, results) -> None:
         store.close()
 
 
-def test_concurrent_processes_one_winner(flushed_redis):
+def test_concurrent_processes_one_winner(shared_redis):
     context = multiprocessing.get_context("spawn")
     start = context.Event()
     results = context.Queue()
-    processes = [context.Process(target=_claim_in_process, args=(flushed_redis, i, start, results)) for i in range(4)]
+    processes = [context.Process(target=_claim_in_process, args=(shared_redis.url, shared_redis.namespace, i, start, results)) for i in range(4)]
     for process in processes:
         process.start()
     start.set()
@@ -233,11 +233,11 @@ def test_concurrent_processes_one_winner(flushed_redis):
     assert lost == won * 3
 
 
-def test_two_desks_share_states(flushed_redis, units):
+def test_two_desks_share_states(shared_redis, units):
     from dispatch.resources.redis_store import RedisStore
 
-    desk_a = RedisStore(flushed_redis, namespace="northern-alps", stale_after=timedelta(hours=12), units=units)
-    desk_b = RedisStore(flushed_redis, namespace="northern-alps", stale_after=timedelta(hours=12), units=units)
+    desk_a = RedisStore(shared_redis.url, namespace=shared_redis.namespace, stale_after=timedelta(hours=12), units=units)
+    desk_b = RedisStore(shared_redis.url, namespace=shared_redis.namespace, stale_after=timedelta(hours=12), units=units)
     try:
         desk_a.claim(SMUR, ANNECY_SMUR, "call-1", "desk-a")
         assert desk_b.snapshot().state(SMUR, ANNECY_SMUR).call_id == "call-1"
@@ -248,11 +248,11 @@ def test_two_desks_share_states(flushed_redis, units):
         desk_b.close()
 
 
-def test_other_desk_changes_reach_subscribers(flushed_redis, units):
+def test_other_desk_changes_reach_subscribers(shared_redis, units):
     from dispatch.resources.redis_store import RedisStore
 
-    desk_a = RedisStore(flushed_redis, namespace="northern-alps", stale_after=timedelta(hours=12), units=units)
-    desk_b = RedisStore(flushed_redis, namespace="northern-alps", stale_after=timedelta(hours=12), units=units)
+    desk_a = RedisStore(shared_redis.url, namespace=shared_redis.namespace, stale_after=timedelta(hours=12), units=units)
+    desk_b = RedisStore(shared_redis.url, namespace=shared_redis.namespace, stale_after=timedelta(hours=12), units=units)
 
     async def scenario() -> ResourceState | None:
         subscription = desk_b.subscribe()
@@ -274,3 +274,21 @@ def test_other_desk_changes_reach_subscribers(flushed_redis, units):
     finally:
         desk_a.close()
         desk_b.close()
+
+
+def test_claim_conflict_time_reads_local(store, clock, units):
+    from dispatch.resources.store import local_time_text
+
+    store.claim(SMUR, ANNECY_SMUR, "call-1", "desk-a")
+    claimed_at = clock()
+    with pytest.raises(ClaimConflict) as caught:
+        store.claim(SMUR, ANNECY_SMUR, "call-2", "desk-b")
+    assert caught.value.params["since"] == claimed_at.astimezone(units.timezone).strftime("%H:%M")
+    assert caught.value.params["since_iso"].startswith(claimed_at.astimezone(units.timezone).strftime("%Y-%m-%dT%H:%M"))
+
+    # A claim from an earlier day shows its date too.
+    clock.advance(days=2)
+    with pytest.raises(ClaimConflict) as caught:
+        store.claim(SMUR, ANNECY_SMUR, "call-2", "desk-b")
+    assert caught.value.params["since"] == claimed_at.astimezone(units.timezone).strftime("%Y-%m-%d %H:%M")
+    assert local_time_text(claimed_at, claimed_at, None) == claimed_at.strftime("%H:%M")
