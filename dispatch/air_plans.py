@@ -126,7 +126,7 @@ def air_plans(
 
     # Each base's live state, season and activation; daylight is checked per mission below.
     statuses: list[BaseStatus] = []
-    candidates: list[tuple[int, HeliBase, bool, int, int, float]] = []
+    candidates: list[tuple[int, HeliBase, bool, int, int, float, datetime | None, datetime | None]] = []
     for index, base in enumerate(bases):
         state, usable = state_of(base.id) if state_of else ("unknown", None)
         km = float(scene_km[index])
@@ -143,7 +143,7 @@ def air_plans(
             continue
         activation = round(activation_min(base, night))
         flight = whole_minutes(base.flight_s(km * 1000.0))
-        candidates.append((index, base, night, activation, flight, km))
+        candidates.append((index, base, night, activation, flight, km, dawn, dusk))
         statuses.append(BaseStatus(base, state, True, "night_flight" if night else "daylight", km, dawn, dusk))
 
     # Earliest on scene first: for a given cath lab the earliest base that may fly wins.
@@ -163,7 +163,7 @@ def air_plans(
     plans: list[Plan] = []
     unflyable: dict[str, str] = {}
     for row, lab in enumerate(helipad_labs):
-        for _, base, night, activation, flight_in, km in candidates:
+        for _, base, night, activation, flight_in, km, dawn, dusk in candidates:
             on_scene_at = dispatch + activation + flight_in
             # The helicopter team is the first medical contact when it lands first on a
             # landable point, or when no road team can reach the patient at all.
@@ -181,7 +181,12 @@ def air_plans(
             end = diagnosis_at + wait + on_scene + transfer + flight_out + landing
 
             # A day-only base must fly the whole mission, lift-off to landing, in daylight.
-            if not base.night_flight and not _in_daylight(base, call_time + timedelta(minutes=end), timezone):
+            landed_at = call_time + timedelta(minutes=end)
+            if dawn is not None and dusk is not None:
+                in_daylight = dawn <= landed_at <= dusk
+            else:
+                in_daylight = _in_daylight(base, landed_at, timezone)
+            if not base.night_flight and not in_daylight:
                 unflyable.setdefault(base.id, "dusk_before_landing")
                 continue
             chain = {

@@ -9,6 +9,7 @@ a physician can add them up and find the same figure.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -48,7 +49,7 @@ CHAIN_ORDER = CALL_TO_DIAGNOSIS_STEPS + DIAGNOSIS_TO_WIRE_STEPS
 
 def whole_minutes(seconds: float) -> int:
     """Round seconds to the nearest whole minute, halves up."""
-    return int(np.floor(seconds / 60.0 + 0.5))
+    return math.floor(float(seconds) / 60.0 + 0.5)
 
 
 @dataclass(frozen=True)
