@@ -828,7 +828,9 @@ def run_http(region: Region, sizes: RunSizes, work_dir: Path, expected_key: tupl
         raise BenchmarkError("wrk is not installed: install the Debian package with 'apt-get install -y wrk'")
     command = resurcor_command()
     cache_root = work_dir / "http-cache"
-    env = {**os.environ, "RESURCOR_CACHE_DIR": str(cache_root)}
+    # The service records every answer in its registry, as in production; the registry
+    # file goes to the run's own folder, never the user's.
+    env = {**os.environ, "RESURCOR_CACHE_DIR": str(cache_root), "RESURCOR_STATE_DIR": str(work_dir / "http-state")}
     build = subprocess.run([command, "geodata", "build", "--skeleton"], check=False, env=env, capture_output=True, text=True, timeout=300)
     if build.returncode != 0:
         raise BenchmarkError(f"resurcor geodata build --skeleton failed with status {build.returncode}: {build.stderr.strip()}")
