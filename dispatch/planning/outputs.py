@@ -81,7 +81,11 @@ def summary_json(run: ScenarioRun, lang: str, compare: dict[str, Any] | None = N
         "title": model.title_in(lang),
         "period": {"start": model.period.start.isoformat(), "end": model.period.end.isoformat()},
         "profile": run.prepared.profile.name,
-        "network": {**network, "closed_sections": {str(month): road.closed_count for month, road in run.prepared.roads.items()}},
+        "network": {
+            **network,
+            "closed_sections": {str(month): road.closed_count for month, road in run.prepared.roads.items()},
+            "closed_section_names": {str(month): list(road.closed_names) for month, road in run.prepared.roads.items()},
+        },
         "coverage": run.coverage.summary,
         "simulation": run.simulation,
         "timings_s": {k: round(v, 3) for k, v in run.timings_s.items()},
@@ -228,6 +232,16 @@ def _simulation_rows(simulation: dict[str, Any], lang: str) -> list[list[str]]:
     return rows
 
 
+def _closed_roads_html(run: ScenarioRun, lang: str) -> str:
+    """Return a paragraph per month naming the closed road sections, or none when every road is open."""
+    lines = []
+    for month, road in sorted(run.prepared.roads.items()):
+        if road.closed_names:
+            text = translate("planning.report.closed_roads", lang, month=month, count=len(road.closed_names), names=", ".join(road.closed_names))
+            lines.append(f"<p>{html.escape(text)}</p>")
+    return "".join(lines)
+
+
 def report_html(run: ScenarioRun, files: dict[str, Path], lang: str, summary: dict[str, Any], other: ScenarioRun | None = None) -> str:
     """Return a self-contained HTML report (images inline, no external asset) of a run."""
     t = lambda key, **params: html.escape(translate(f"planning.report.{key}", lang, **params))  # noqa: E731
@@ -241,6 +255,7 @@ def report_html(run: ScenarioRun, files: dict[str, Path], lang: str, summary: di
         f"<h1>{html.escape(model.title_in(lang))}</h1>",
         f"<p>{t('period', start=model.period.start.isoformat(), end=model.period.end.isoformat(), profile=run.prepared.profile.name, calls=run.simulation['calls'], seed=run.simulation['seed'])}</p>",
         "".join(f"<p class=\"note\">! {html.escape(text)}</p>" for text in summary["notes"]),
+        _closed_roads_html(run, lang),
         f"<h2>{t('coverage')}</h2>",
         f"<p>{t('coverage_help', onset=run.coverage.summary['typical_onset_to_call_min'])}</p>",
         _html_table(header, _coverage_rows(run.coverage.summary, lang)),
@@ -251,7 +266,7 @@ def report_html(run: ScenarioRun, files: dict[str, Path], lang: str, summary: di
         parts.append(f"<h2>{t('map')}</h2>{_image(files[MAP_PNG])}")
     if other is not None and "compare" in summary:
         compare = summary["compare"]
-        parts.append(f"<h2>{t('comparison', other=html.escape(other.model.title_in(lang)))}</h2>")
+        parts.append(f"<h2>{t('comparison', other=other.model.title_in(lang))}</h2>")
         parts.append(_html_table(header, _coverage_rows(other.coverage.summary, lang)))
         parts.append(_html_table([translate("planning.table.measure", lang), translate("planning.table.value", lang)], _simulation_rows(other.simulation, lang)))
         if DIFFERENCE_PNG in files:

@@ -29,7 +29,16 @@ from dispatch.planning.scenario import DATA_PREFIX, ScenarioError, ScenarioModel
 from protocols import Profile, available_profiles, load_profile
 from routing.router import RoadRouter, SnappedSite
 from routing.snap import Snap
-from routing.scenario import ClosureIndex, RoadScenario, road_scenario, unmatched_refs, unmatched_way_ids
+from routing.scenario import (
+    ClosureIndex,
+    RoadScenario,
+    edge_departements,
+    ref_departements,
+    road_scenario,
+    split_scoped_ref,
+    unmatched_refs,
+    unmatched_way_ids,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -258,9 +267,30 @@ def _check_sites(context: ServiceContext, model: ScenarioModel) -> None:
             raise ScenarioError("scenario_unknown_site", f"{key}: site {site!r} is unknown", field=key, value=site, choices=", ".join(sorted(known)))
 
 
-def _check_roads(context: ServiceContext, model: ScenarioModel) -> None:
+def region_edge_departements(context: ServiceContext) -> np.ndarray:
+    """Return each edge's département, from the region's communes (see ``edge_departements``)."""
+    cached = context.__dict__.get("_planning_edge_departements")
+    if cached is None:
+        communes = context.region.communes.communes
+        x, y = context.region.project(np.array([c.lon for c in communes]), np.array([c.lat for c in communes]))
+        cached = edge_departements(context.network, np.asarray(x), np.asarray(y), np.array([c.departement for c in communes]))
+        context.__dict__["_planning_edge_departements"] = cached
+    return cached
+
+
+def _check_roads(context: ServiceContext, model: ScenarioModel, edge_departement: np.ndarray) -> None:
     network = context.network
-    refs = unmatched_refs(network, frozenset(model.roads.closed_refs))
+    for ref in model.roads.closed_refs:
+        road, departement = split_scoped_ref(ref)
+        spans = ref_departements(network, road, edge_departement) if departement is None else []
+        if len(spans) > 1:
+            scoped = ", ".join(f"{road}@{d}" for d in spans)
+            raise ScenarioError(
+                "scenario_road_departements",
+                f"roads.closed_refs: {road} lies in départements {', '.join(spans)}: name one, such as {scoped}",
+                field="roads.closed_refs", value=road, departements=", ".join(spans), scoped=scoped,
+            )
+    refs = unmatched_refs(network, frozenset(model.roads.closed_refs), edge_departement)
     if refs:
         raise ScenarioError("scenario_unknown_road", f"roads.closed_refs: {refs} match no road of the network", field="roads.closed_refs", value=", ".join(refs))
     ways = unmatched_way_ids(network, frozenset(model.roads.closed_way_ids))
@@ -371,7 +401,8 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
     if model.region is not None and model.region != region.id:
         raise ScenarioError("scenario_region", f"region {model.region!r} is not the loaded region {region.id!r}", field="region", value=model.region, loaded=region.id)
     _check_sites(context, model)
-    _check_roads(context, model)
+    edge_departement = region_edge_departements(context)
+    _check_roads(context, model, edge_departement)
     profile = context.profile
     if model.profile is not None and model.profile != context.profile.name:
         try:
@@ -393,6 +424,7 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
                 closed_refs=frozenset(roads_model.closed_refs),
                 closed_way_ids=frozenset(roads_model.closed_way_ids),
                 speed_factor=roads_model.snow_speed_factor,
+                edge_departement=edge_departement,
             )
     router = _router_with_door_to_wire(context.router, model)
     # Another profile brings its own chain parameters, before the scenario's replacements.

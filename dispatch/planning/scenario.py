@@ -44,6 +44,20 @@ def _clock_text(value: Any) -> Any:
 ClockTime = Annotated[time, BeforeValidator(_clock_text)]
 
 
+def _scoped_ref(value: Any) -> Any:
+    # A ref may name its département as a mapping, {ref: D902, departement: "73"}, or
+    # in the text, "D902@73": road numbers are unique only within a département.
+    if isinstance(value, dict):
+        if set(value) - {"ref", "departement"} or not isinstance(value.get("ref"), str):
+            raise PydanticCustomError("road_ref_form", 'write a ref as "D902", "D902@73" or {ref: D902, departement: "73"}')
+        departement = value.get("departement")
+        return f"{value['ref']}@{departement}" if departement is not None else value["ref"]
+    return value
+
+
+RoadRef = Annotated[str, BeforeValidator(_scoped_ref)]
+
+
 class ScenarioError(InputError):
     """A scenario file is missing, unreadable or has an invalid key."""
 
@@ -79,8 +93,10 @@ class Roads(_Strict):
     # The pass calendar of the network (each edge's month range) applies when true.
     seasonal_closures: bool = True
     # Ad-hoc closures. A road ref ("D902") closes every edge of that road, and an edge's
-    # full ref ("E250 D902") only the edges of that ref. Way ids are OpenStreetMap way ids.
-    closed_refs: tuple[str, ...] = ()
+    # full ref ("E250 D902") only the edges of that ref. A ref that lies in several
+    # départements must name one: "D902@73" or {ref: D902, departement: "73"}. Way ids
+    # are OpenStreetMap way ids.
+    closed_refs: tuple[RoadRef, ...] = ()
     closed_way_ids: tuple[int, ...] = ()
     # Ratio of the day's speeds to normal speeds on every road: 0.72 on a heavy-snow day.
     snow_speed_factor: float = Field(default=1.0, gt=0.2, le=1.0)
@@ -312,6 +328,7 @@ TRANSLATED_ERRORS = {
     "period_order": None,
     "period_too_long": None,
     "closure_bounds": None,
+    "road_ref_form": None,
     "onset_order": None,
     "hour_weights_count": "count",
     "hour_weights_sign": None,

@@ -123,3 +123,29 @@ def test_bound_error_translated(write_scenario):
     assert caught.value.code == "scenario_less_than_equal"
     assert error_text(caught.value, "fr") == "smur.availability = 1.5 invalide : donnez une valeur ≤ 1.0."
     assert error_text(caught.value, "en") == "smur.availability = 1.5 is invalid: give a value ≤ 1.0."
+
+
+def test_road_in_several_departements_needs_one(write_scenario, context):
+    path = write_scenario("extends: {examples}/winter-peak.yaml\nname: bad\nroads: {closed_refs: [D902]}\n")
+    with pytest.raises(ScenarioError) as caught:
+        prepare(context, load_scenario(path))
+    assert caught.value.code == "scenario_road_departements"
+    assert caught.value.field == "roads.closed_refs"
+    text = error_text(caught.value, "en")
+    assert "73, 74" in text and "D902@73" in text and "{" not in text.replace("{ref", "")
+
+
+@pytest.mark.parametrize("ref", ["D902@73", '{ref: D902, departement: "73"}'])
+def test_scoped_road_closes_its_departement_only(write_scenario, context, ref):
+    path = write_scenario(f"extends: {{examples}}/winter-peak.yaml\nname: scoped\nroads: {{seasonal_closures: false, closed_refs: [{ref}]}}\n")
+    prepared = prepare(context, load_scenario(path))
+    road = next(iter(prepared.roads.values()))
+    assert road.closed_names
+    assert all("D902" in name and name.endswith("(73)") for name in road.closed_names)
+
+
+def test_scoped_road_outside_its_departement_rejected(write_scenario, context):
+    path = write_scenario("extends: {examples}/winter-peak.yaml\nname: bad\nroads: {closed_refs: [D902@38]}\n")
+    with pytest.raises(ScenarioError) as caught:
+        prepare(context, load_scenario(path))
+    assert caught.value.code == "scenario_unknown_road"

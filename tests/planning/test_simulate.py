@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dispatch.planning.outputs import REPORT_HTML, SUMMARY_JSON, write_outputs
 from dispatch.planning.prepare import prepare
 from dispatch.planning.run import compare_runs, dask_client, run_scenario
 from dispatch.planning.scenario import load_scenario, merge_overrides, read_scenario_data, validate_scenario
@@ -85,7 +87,7 @@ def test_summary_shares_add_up(context):
     assert within["60"]["present"] <= within["90"]["present"] <= within["120"]["present"] <= 1
 
 
-def test_annecy_closed_at_night_comparison(context):
+def test_annecy_closed_at_night_comparison(context, tmp_path):
     base = run_scenario(context, load_scenario(SCENARIOS_DIR / "winter-peak.yaml"), calls=CALLS, workers=1)
     closed = run_scenario(context, load_scenario(SCENARIOS_DIR / "annecy-cath-lab-closed-night.yaml"), calls=CALLS, workers=1)
     compare = compare_runs(base, closed)
@@ -98,6 +100,16 @@ def test_annecy_closed_at_night_comparison(context):
     assert "annecy-change" not in set(night)
     assert "annecy-change" in set(closed.coverage.columns["day_destination"])
     assert compare["coverage_share_delta"]["night_road"]["60"]["present"] < 0
+
+    # The report escapes a title with an apostrophe once, and names the closed roads.
+    object.__setattr__(closed.model, "title", "Pointe d'hiver sans Annecy")
+    files = write_outputs(base, tmp_path, "fr", closed, compare)
+    report = files[REPORT_HTML].read_text(encoding="utf-8")
+    assert "Comparaison : Pointe d&#x27;hiver sans Annecy" in report
+    summary = json.loads(files[SUMMARY_JSON].read_text(encoding="utf-8"))
+    names = summary["network"]["closed_section_names"]["2"]
+    assert names
+    assert f"Routes fermées (mois 2, {len(names)} tronçons)" in report
 
 
 def test_dask_local_cluster_matches_local(context, winter):
