@@ -24,7 +24,7 @@ import yaml
 
 from dispatch.settings import Settings
 from geodata.errors import InputError
-from dispatch.planning.scenario import DATA_PREFIX, ScenarioError, load_scenario
+from dispatch.planning.scenario import DATA_PREFIX, ScenarioError, load_scenario, parse_scenario_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +95,7 @@ def run_job(settings_json: str, job_dir_text: str, calls: int | None, workers: i
 
 def _scenario_text_data(text: str, field_name: str, scenarios_dir: Path) -> dict[str, Any]:
     """Parse a scenario posted as YAML text; its ``extends`` is read from the examples folder."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ScenarioError("scenario_yaml", f"{field_name} is not valid YAML: {err}", field=field_name, path=field_name) from err
+    data = parse_scenario_yaml(text, field_name, field_name)
     if not isinstance(data, dict):
         raise ScenarioError("scenario_not_mapping", f"{field_name} must hold YAML keys", field=field_name, path=field_name)
     population = data.get("population")

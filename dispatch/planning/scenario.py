@@ -252,6 +252,31 @@ def merge_overrides(base: dict[str, Any], override: dict[str, Any]) -> dict[str,
     return merged
 
 
+class _ScenarioLoader(yaml.SafeLoader):
+    """A safe YAML loader that leaves dates as text, so that pydantic checks them and names the key."""
+
+
+# A date that is not in the calendar (2027-02-30) would otherwise fail inside the YAML
+# reader, with no key to name.
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_scenario_yaml(text: str, source: str, key: str) -> Any:
+    """Parse scenario YAML text; raise ScenarioError with the line and column of a syntax error."""
+    try:
+        return yaml.load(text, Loader=_ScenarioLoader)  # noqa: S506 - a SafeLoader without timestamps
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else ("?", "?")
+        problem = getattr(err, "problem", None) or str(err)
+        raise ScenarioError(
+            "scenario_yaml", f"{source}, line {line}, column {column}: invalid YAML ({problem})", field=key, path=source, line=line, column=column, problem=problem
+        ) from err
+
+
 def _read_yaml(path: Path, key: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -259,10 +284,7 @@ def _read_yaml(path: Path, key: str) -> dict[str, Any]:
         raise ScenarioError("scenario_not_found", f"scenario file {path} not found", field=key, path=str(path)) from err
     except OSError as err:
         raise ScenarioError("scenario_unreadable", f"scenario file {path} cannot be read: {err}", field=key, path=str(path)) from err
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ScenarioError("scenario_yaml", f"{path} is not valid YAML: {err}", field=key, path=str(path)) from err
+    data = parse_scenario_yaml(text, str(path), key)
     if not isinstance(data, dict):
         raise ScenarioError("scenario_not_mapping", f"{path} must hold a YAML mapping of keys", field=key, path=str(path))
     return data

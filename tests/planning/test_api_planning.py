@@ -84,6 +84,8 @@ def test_posted_yaml_extends_example(client):
         ({"scenario": "extends: ../pyproject.toml\nname: x\n"}, "extends", "scenario_not_found"),
         ({"scenario": "extends: winter-peak.yaml\nname: x\npopulation: {tourist_beds: /etc/hosts}\n"}, "population.tourist_beds", "scenario_path_forbidden"),
         ({"scenario": "winter-peak.yaml", "calls": 0}, "calls", "field_invalid"),
+        ({"scenario": "extends: winter-peak.yaml\nname: x\nperiod: {start: 2027-02-30}\n"}, "period.start", "scenario_date_from_datetime_parsing"),
+        ({"scenario": "name: x\nperiod: [unclosed\n"}, "scenario", "scenario_yaml"),
     ],
 )
 def test_bad_run_is_422_naming_key(client, body, field, code):

@@ -65,7 +65,19 @@ BAD_FILES = [
     ("- a\n- b\n", "scenario_not_mapping", "scenario"),
     ("name: x\nperiod: [unclosed\n", "scenario_yaml", "scenario"),
     ("extends: missing.yaml\nname: x\n", "scenario_not_found", "extends"),
+    ("name: x\nperiod: {start: 2027-02-30, end: 2027-03-02}\n", "scenario_date_from_datetime_parsing", "period.start"),
 ]
+
+
+def test_yaml_syntax_error_one_french_line(write_scenario):
+    path = write_scenario("name: x\nperiod: [unclosed\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    french = error_text(caught.value, "fr")
+    assert french.count(str(path)) == 1
+    assert "ligne 3, colonne 1" in french
+    assert "\n" not in french
+    assert "expected" not in french
 
 
 @pytest.mark.parametrize(("text", "code", "field"), BAD_FILES, ids=[case[1] + "-" + case[2] for case in BAD_FILES])
