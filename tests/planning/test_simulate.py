@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dispatch.i18n import error_text
+from dispatch.planning import run as run_module
 from dispatch.planning.outputs import REPORT_HTML, SUMMARY_JSON, write_outputs
 from dispatch.planning.prepare import prepare
 from dispatch.planning.run import compare_runs, dask_client, run_scenario
 from dispatch.planning.scenario import load_scenario, merge_overrides, read_scenario_data, validate_scenario
 from dispatch.planning.engine import TRANSPORTS
 from dispatch.planning.simulate import draw_calls, run_local
+from geodata.errors import InputError
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 CALLS = 3000
@@ -118,8 +122,20 @@ def test_dask_local_cluster_matches_local(context, winter):
     from dispatch.planning.simulate import run_dask
 
     with dask_client("local", workers=2) as client:
+        assert logging.getLogger("distributed").getEffectiveLevel() >= logging.WARNING
+        assert client.scheduler_info()["services"].get("dashboard") != 8787
         distributed = run_dask(winter, calls, client)
     assert _same(local, distributed)
+
+
+def test_unreachable_dask_names_option(monkeypatch):
+    monkeypatch.setattr(run_module, "DASK_CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(InputError) as caught:
+        with dask_client("tcp://127.0.0.1:8399"):
+            pass
+    assert caught.value.code == "planning_dask_unreachable"
+    assert caught.value.field == "dask"
+    assert "--dask local" in error_text(caught.value, "en", field_prefix="--")
 
 
 def test_weather_grounding_removes_air(context):
