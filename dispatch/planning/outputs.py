@@ -90,15 +90,28 @@ def summary_json(run: ScenarioRun, lang: str, compare: dict[str, Any] | None = N
         "simulation": run.simulation,
         "timings_s": {k: round(v, 3) for k, v in run.timings_s.items()},
         "notes": [translate(f"planning.note.{code}", lang) for code in notes(run)],
+        "tables": result_tables(run, lang),
     }
     if compare is not None and other is not None:
         summary["compare"] = {
             "scenario": other.model.name,
+            "title": other.model.title_in(lang),
+            "tables": result_tables(other, lang),
             "coverage": other.coverage.summary,
             "simulation": other.simulation,
             **{k: v for k, v in compare.items() if not k.startswith("delta_")},
         }
     return summary
+
+
+def result_tables(run: ScenarioRun, lang: str) -> dict[str, dict[str, list]]:
+    """Return the coverage and simulation tables of a run, translated, as the report and the page show them."""
+    coverage_header = [translate("planning.table.case", lang), translate("planning.table.population", lang)] + [f"≤ {limit} min" for limit in LIMITS_MIN]
+    measure_header = [translate("planning.table.measure", lang), translate("planning.table.value", lang)]
+    return {
+        "coverage": {"header": coverage_header, "rows": _coverage_rows(run.coverage.summary, lang)},
+        "simulation": {"header": measure_header, "rows": _simulation_rows(run.simulation, lang)},
+    }
 
 
 def notes(run: ScenarioRun) -> list[str]:
@@ -189,8 +202,10 @@ def difference_map(base: ScenarioRun, other: ScenarioRun, delta: np.ndarray, pat
     pyplot.close(figure)
 
 
-def _percent(value: float) -> str:
-    return f"{100 * value:.1f} %"
+def _percent(value: float, lang: str) -> str:
+    text = f"{100 * value:.1f}"
+    # French writes a decimal comma and a non-breaking space before the sign.
+    return f"{text.replace('.', ',')}\u00a0%" if lang == "fr" else f"{text} %"
 
 
 def _coverage_rows(summary: dict[str, Any], lang: str) -> list[list[str]]:
@@ -199,7 +214,7 @@ def _coverage_rows(summary: dict[str, Any], lang: str) -> list[list[str]]:
         moment, mode = key.split("_", 1)
         label = f"{translate(f'planning.moment.{moment}', lang)} · {translate(f'planning.mode.{mode}', lang)}"
         for group in ("residents", "present"):
-            rows.append([label, translate(f"planning.group.{group}", lang)] + [_percent(entry[str(limit)][group]) for limit in LIMITS_MIN])
+            rows.append([label, translate(f"planning.group.{group}", lang)] + [_percent(entry[str(limit)][group], lang) for limit in LIMITS_MIN])
     return rows
 
 
@@ -223,8 +238,8 @@ def _image(path: Path) -> str:
 
 
 def _simulation_rows(simulation: dict[str, Any], lang: str) -> list[list[str]]:
-    rows = [[translate(f"strategy.{name}", lang), _percent(share)] for name, share in simulation["strategy_shares"].items()]
-    rows.append([translate("planning.report.air_share", lang), _percent(simulation["air_share"])])
+    rows = [[translate(f"strategy.{name}", lang), _percent(share, lang)] for name, share in simulation["strategy_shares"].items()]
+    rows.append([translate("planning.report.air_share", lang), _percent(simulation["air_share"], lang)])
     for name in ("call_to_diagnosis_min", "diagnosis_to_wire_min"):
         values = simulation[name]
         if values.get("count"):

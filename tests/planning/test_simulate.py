@@ -114,6 +114,8 @@ def test_annecy_closed_at_night_comparison(context, tmp_path):
     names = summary["network"]["closed_section_names"]["2"]
     assert names
     assert f"Routes fermées (mois 2, {len(names)} tronçons)" in report
+    assert summary["compare"]["tables"]["coverage"]["rows"][0][0] == "jour · route"
+    assert all("," in cell and "." not in cell for cell in summary["tables"]["coverage"]["rows"][0][2:])
 
 
 def test_dask_local_cluster_matches_local(context, winter):
