@@ -257,14 +257,21 @@ def _check_sites(context: ServiceContext, model: ScenarioModel) -> None:
     labs = {s.id for s in sites if s.cath_lab is not None}
     smur = {s.id for s in sites if s.smur_base is not None}
     heli = {s.id for s in sites if s.heli_base is not None}
-    checks = [(f"cath_labs.closed.{i}.site", c.site, labs) for i, c in enumerate(model.cath_labs.closed)]
-    checks += [(f"smur.closed.{i}", site, smur) for i, site in enumerate(model.smur.closed)]
-    checks += [(f"helicopters.grounded.{i}", site, heli) for i, site in enumerate(model.helicopters.grounded)]
-    checks += [(f"helicopters.bases.{i}", site, heli) for i, site in enumerate(model.helicopters.bases or ())]
-    checks += [(f"chain.door_to_wire_by_site.{site}", site, labs) for site in model.chain.door_to_wire_by_site]
-    for key, site, known in checks:
+    names = {s.id: s.name for s in sites}
+    checks = [(f"cath_labs.closed.{i}.site", c.site, labs, "cath_lab") for i, c in enumerate(model.cath_labs.closed)]
+    checks += [(f"smur.closed.{i}", site, smur, "smur_base") for i, site in enumerate(model.smur.closed)]
+    checks += [(f"helicopters.grounded.{i}", site, heli, "heli_base") for i, site in enumerate(model.helicopters.grounded)]
+    checks += [(f"helicopters.bases.{i}", site, heli, "heli_base") for i, site in enumerate(model.helicopters.bases or ())]
+    checks += [(f"chain.door_to_wire_by_site.{site}", site, labs, "cath_lab") for site in model.chain.door_to_wire_by_site]
+    for key, site, known, kind in checks:
+        choices = ", ".join(sorted(known))
+        if site in names and site not in known:
+            # The site exists but lacks what the key needs: SMUR La Mure is no cath lab.
+            raise ScenarioError(
+                f"scenario_site_not_{kind}", f"{key}: site {site!r} ({names[site]}) is not a {kind}", field=key, value=site, name=names[site], choices=choices
+            )
         if site not in known:
-            raise ScenarioError("scenario_unknown_site", f"{key}: site {site!r} is unknown", field=key, value=site, choices=", ".join(sorted(known)))
+            raise ScenarioError("scenario_unknown_site", f"{key}: site {site!r} is unknown", field=key, value=site, choices=choices)
 
 
 def region_edge_departements(context: ServiceContext) -> np.ndarray:

@@ -105,6 +105,8 @@ def test_extends_loop_rejected(write_scenario):
     [
         ("cath_labs: {closed: [{site: nowhere}]}", "scenario_unknown_site", "cath_labs.closed.0.site"),
         ("smur: {closed: [annecy-change-typo]}", "scenario_unknown_site", "smur.closed.0"),
+        ("cath_labs: {closed: [{site: smur-la-mure}]}", "scenario_site_not_cath_lab", "cath_labs.closed.0.site"),
+        ("helicopters: {grounded: [smur-la-mure]}", "scenario_site_not_heli_base", "helicopters.grounded.0"),
         ("roads: {closed_refs: [Z999]}", "scenario_unknown_road", "roads.closed_refs"),
         ("region: elsewhere", "scenario_region", "region"),
         ("profile: esc2099", "scenario_unknown_profile", "profile"),
@@ -161,3 +163,13 @@ def test_scoped_road_outside_its_departement_rejected(write_scenario, context):
     with pytest.raises(ScenarioError) as caught:
         prepare(context, load_scenario(path))
     assert caught.value.code == "scenario_unknown_road"
+
+
+def test_site_of_wrong_kind_named(write_scenario, context):
+    path = write_scenario("extends: {examples}/winter-peak.yaml\nname: bad\ncath_labs: {closed: [{site: smur-la-mure}]}\n")
+    with pytest.raises(ScenarioError) as caught:
+        prepare(context, load_scenario(path))
+    french = error_text(caught.value, "fr")
+    assert "n'a pas de salle de cathétérisme" in french
+    assert "annecy-change" in french
+    assert "inconnu" not in french
