@@ -42,6 +42,10 @@ MAX_PAGE_CALLS = 1_000_000
 PROGRESS_INTERVAL_S = 0.5
 
 
+# Seconds a job's process has to stop after SIGTERM before it is killed.
+TERMINATE_GRACE_S = 10
+
+
 def _write_status(job_dir: Path, **status: Any) -> None:
     path = job_dir / STATUS_FILE
     temporary = path.with_suffix(".tmp")
@@ -241,8 +245,10 @@ class PlanningJobs:
             if process.exitcode is None:
                 logger.info("planning job %s terminated with the service", job.id)
                 process.terminate()
-                process.join(timeout=10)
+                process.join(timeout=TERMINATE_GRACE_S)
                 if process.exitcode is None:
-                    logger.warning("planning job %s ignored SIGTERM for 10 s; killing it", job.id)
+                    # On a loaded machine the child may take longer to stop its worker pool;
+                    # SIGKILL cannot be caught, so the join below ends.
+                    logger.warning("planning job %s still running %d s after SIGTERM; killing it", job.id, TERMINATE_GRACE_S)
                     process.kill()
-                    process.join(timeout=10)
+                    process.join()

@@ -127,5 +127,8 @@ def test_closing_runner_ends_child(settings):
     assert job.process is not None
     jobs.close()
     assert job.process.exitcode is not None
-    job.thread.join(timeout=10)
+    # The job's thread returns once its process has ended, which close() has waited for;
+    # the generous timeout covers a machine loaded by other test runs.
+    job.thread.join(timeout=60)
+    assert not job.thread.is_alive()
     assert not job.pending
