@@ -295,7 +295,7 @@ def _check_roads(context: ServiceContext, model: ScenarioModel, edge_departement
             raise ScenarioError(
                 "scenario_road_departements",
                 f"roads.closed_refs: {road} lies in départements {', '.join(spans)}: name one, such as {scoped}",
-                field="roads.closed_refs", value=road, departements=", ".join(spans), scoped=scoped,
+                field="roads.closed_refs", value=road, departements=", ".join(spans), scoped=scoped, first=spans[0],
             )
     refs = unmatched_refs(network, frozenset(model.roads.closed_refs), edge_departement)
     if refs:
