@@ -64,6 +64,8 @@ class RoadScenario:
         return digest.hexdigest()[:16]
 
     closed_sections: int = 0
+    # Names of the closed sections: each closed edge's ref, with its département when known.
+    closed_names: tuple[str, ...] = ()
     # Ratio of the day's speeds to the network's normal speeds on every open edge
     # (0.72 on a heavy-snow day); edge times are divided by it.
     speed_factor: float = 1.0
@@ -117,21 +119,67 @@ def ref_tokens(ref: str) -> frozenset[str]:
     return frozenset(token for token in _REF_SEPARATORS.split(ref or "") if token)
 
 
-def edges_with_refs(network: RoadNetwork, refs: frozenset[str]) -> np.ndarray:
+# A scoped ref names the département its road number belongs to: "D902@73".
+SCOPE_SEPARATOR = "@"
+
+
+def split_scoped_ref(ref: str) -> tuple[str, str | None]:
+    """Return the road ref and the département of a scoped ref: ``D902@73`` gives ("D902", "73")."""
+    road, separator, departement = ref.partition(SCOPE_SEPARATOR)
+    return road.strip(), (departement.strip() or None) if separator else None
+
+
+def edge_departements(network: RoadNetwork, commune_x: np.ndarray, commune_y: np.ndarray, commune_departement: np.ndarray) -> np.ndarray:
+    """Return each edge's département: that of the commune centre nearest the edge's middle.
+
+    NOTE: a commune centre is not a boundary, so an edge within a few hundred metres of a
+    départemental border may take the neighbour's number.
+    """
+    from scipy.spatial import cKDTree
+
+    middle_x = (network.node_x[network.edge_from] + network.node_x[network.edge_to]) / 2
+    middle_y = (network.node_y[network.edge_from] + network.node_y[network.edge_to]) / 2
+    _, nearest = cKDTree(np.column_stack([commune_x, commune_y])).query(np.column_stack([middle_x, middle_y]))
+    return np.asarray(commune_departement)[nearest]
+
+
+def edges_with_refs(network: RoadNetwork, refs: frozenset[str], edge_departement: np.ndarray | None = None) -> np.ndarray:
     """Return a boolean mask of the edges whose ref is one of ``refs`` or contains one as a word.
 
-    ``D902`` matches every edge of the D902, ``E095 D902`` only the edges of that exact ref.
+    ``D902`` matches every edge of the D902, ``E095 D902`` only the edges of that exact ref,
+    and ``D902@73`` (with ``edge_departement``) only the D902 edges of département 73.
     """
+    mask = np.zeros(network.edge_count, dtype=bool)
     if not refs:
-        return np.zeros(network.edge_count, dtype=bool)
+        return mask
     distinct, inverse = np.unique(network.edge_ref, return_inverse=True)
-    matched = np.array([str(ref) in refs or bool(ref_tokens(str(ref)) & refs) for ref in distinct], dtype=bool)
-    return matched[inverse]
+    for ref in refs:
+        road, departement = split_scoped_ref(ref)
+        matched = np.array([str(name) == road or road in ref_tokens(str(name)) for name in distinct], dtype=bool)[inverse]
+        if departement is not None:
+            if edge_departement is None:
+                raise ValueError(f"{ref} is scoped to a département: give edge_departement")
+            matched &= edge_departement == departement
+        mask |= matched
+    return mask
 
 
-def unmatched_refs(network: RoadNetwork, refs: frozenset[str]) -> list[str]:
+def ref_departements(network: RoadNetwork, ref: str, edge_departement: np.ndarray) -> list[str]:
+    """Return the départements the edges of an unscoped ``ref`` lie in, sorted."""
+    return sorted(set(edge_departement[edges_with_refs(network, frozenset({ref}))].tolist()))
+
+
+def unmatched_refs(network: RoadNetwork, refs: frozenset[str], edge_departement: np.ndarray | None = None) -> list[str]:
     """Return the refs of ``refs`` that match no edge of the network, sorted."""
-    return sorted(ref for ref in refs if not edges_with_refs(network, frozenset({ref})).any())
+    return sorted(ref for ref in refs if not edges_with_refs(network, frozenset({ref}), edge_departement).any())
+
+
+def closed_section_names(network: RoadNetwork, closed_edges: np.ndarray, edge_departement: np.ndarray | None = None) -> tuple[str, ...]:
+    """Return the names of the closed sections: ``D902 (73)``, one per ref and département."""
+    refs = network.edge_ref[closed_edges]
+    if edge_departement is None:
+        return tuple(sorted({str(ref) or "?" for ref in refs}))
+    return tuple(sorted({f"{ref or '?'} ({dep})" for ref, dep in zip(refs.tolist(), edge_departement[closed_edges].tolist())}))
 
 
 def unmatched_way_ids(network: RoadNetwork, way_ids: frozenset[int]) -> list[int]:
@@ -148,24 +196,30 @@ def road_scenario(
     closed_way_ids: frozenset[int] = frozenset(),
     speed_factor: float = 1.0,
     closures: ClosureIndex | None = None,
+    edge_departement: np.ndarray | None = None,
 ) -> RoadScenario:
     """Return a planner's scenario of ``day``: the seasonal calendar, ad-hoc closures and a speed factor.
 
     ``closed_refs`` close edges by ref word (see ``edges_with_refs``), ``closed_way_ids``
     by OpenStreetMap way id. ``seasonal=False`` leaves the passes open whatever the month.
+    ``edge_departement`` (see ``edge_departements``) scopes refs such as ``D902@73`` and
+    names the closed sections with their département.
     """
     if not 0 < speed_factor <= 1.5:
         raise ValueError(f"speed_factor must be in (0, 1.5], got {speed_factor}")
     closures = closures or ClosureIndex.of(network)
     open_edges = ~closures.closed_in(day.month) if seasonal else np.ones(network.edge_count, dtype=bool)
-    open_edges &= ~edges_with_refs(network, closed_refs)
+    open_edges &= ~edges_with_refs(network, closed_refs, edge_departement)
     if closed_way_ids:
         open_edges &= ~np.isin(network.edge_way_id, sorted(closed_way_ids))
     sections = len(np.unique(network.edge_ref[~open_edges])) if not open_edges.all() else 0
     description = f"{day.isoformat()}: {sections} closed road sections"
     if speed_factor != 1.0:
         description += f", speeds x{speed_factor:g}"
-    return RoadScenario(open_edges=open_edges, description=description, closed_sections=sections, speed_factor=speed_factor)
+    names = closed_section_names(network, ~open_edges, edge_departement)
+    return RoadScenario(
+        open_edges=open_edges, description=description, closed_sections=sections, closed_names=names, speed_factor=speed_factor
+    )
 
 
 def seasonal_scenario(

@@ -24,7 +24,7 @@ import yaml
 
 from dispatch.settings import Settings
 from geodata.errors import InputError
-from dispatch.planning.scenario import DATA_PREFIX, ScenarioError, load_scenario
+from dispatch.planning.scenario import DATA_PREFIX, ScenarioError, load_scenario, parse_scenario_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,10 @@ MAX_PAGE_CALLS = 1_000_000
 
 # Progress is written at most this often, in seconds.
 PROGRESS_INTERVAL_S = 0.5
+
+
+# Seconds a job's process has to stop after SIGTERM before it is killed.
+TERMINATE_GRACE_S = 10
 
 
 def _write_status(job_dir: Path, **status: Any) -> None:
@@ -95,10 +99,7 @@ def run_job(settings_json: str, job_dir_text: str, calls: int | None, workers: i
 
 def _scenario_text_data(text: str, field_name: str, scenarios_dir: Path) -> dict[str, Any]:
     """Parse a scenario posted as YAML text; its ``extends`` is read from the examples folder."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ScenarioError("scenario_yaml", f"{field_name} is not valid YAML: {err}", field=field_name, path=field_name) from err
+    data = parse_scenario_yaml(text, field_name, field_name)
     if not isinstance(data, dict):
         raise ScenarioError("scenario_not_mapping", f"{field_name} must hold YAML keys", field=field_name, path=field_name)
     population = data.get("population")
@@ -244,8 +245,10 @@ class PlanningJobs:
             if process.exitcode is None:
                 logger.info("planning job %s terminated with the service", job.id)
                 process.terminate()
-                process.join(timeout=10)
+                process.join(timeout=TERMINATE_GRACE_S)
                 if process.exitcode is None:
-                    logger.warning("planning job %s ignored SIGTERM for 10 s; killing it", job.id)
+                    # On a loaded machine the child may take longer to stop its worker pool;
+                    # SIGKILL cannot be caught, so the join below ends.
+                    logger.warning("planning job %s still running %d s after SIGTERM; killing it", job.id, TERMINATE_GRACE_S)
                     process.kill()
-                    process.join(timeout=10)
+                    process.join()

@@ -81,20 +81,37 @@ def summary_json(run: ScenarioRun, lang: str, compare: dict[str, Any] | None = N
         "title": model.title_in(lang),
         "period": {"start": model.period.start.isoformat(), "end": model.period.end.isoformat()},
         "profile": run.prepared.profile.name,
-        "network": {**network, "closed_sections": {str(month): road.closed_count for month, road in run.prepared.roads.items()}},
+        "network": {
+            **network,
+            "closed_sections": {str(month): road.closed_count for month, road in run.prepared.roads.items()},
+            "closed_section_names": {str(month): list(road.closed_names) for month, road in run.prepared.roads.items()},
+        },
         "coverage": run.coverage.summary,
         "simulation": run.simulation,
         "timings_s": {k: round(v, 3) for k, v in run.timings_s.items()},
         "notes": [translate(f"planning.note.{code}", lang) for code in notes(run)],
+        "tables": result_tables(run, lang),
     }
     if compare is not None and other is not None:
         summary["compare"] = {
             "scenario": other.model.name,
+            "title": other.model.title_in(lang),
+            "tables": result_tables(other, lang),
             "coverage": other.coverage.summary,
             "simulation": other.simulation,
             **{k: v for k, v in compare.items() if not k.startswith("delta_")},
         }
     return summary
+
+
+def result_tables(run: ScenarioRun, lang: str) -> dict[str, dict[str, list]]:
+    """Return the coverage and simulation tables of a run, translated, as the report and the page show them."""
+    coverage_header = [translate("planning.table.case", lang), translate("planning.table.population", lang)] + [f"≤ {limit} min" for limit in LIMITS_MIN]
+    measure_header = [translate("planning.table.measure", lang), translate("planning.table.value", lang)]
+    return {
+        "coverage": {"header": coverage_header, "rows": _coverage_rows(run.coverage.summary, lang)},
+        "simulation": {"header": measure_header, "rows": _simulation_rows(run.simulation, lang)},
+    }
 
 
 def notes(run: ScenarioRun) -> list[str]:
@@ -185,8 +202,10 @@ def difference_map(base: ScenarioRun, other: ScenarioRun, delta: np.ndarray, pat
     pyplot.close(figure)
 
 
-def _percent(value: float) -> str:
-    return f"{100 * value:.1f} %"
+def _percent(value: float, lang: str) -> str:
+    text = f"{100 * value:.1f}"
+    # French writes a decimal comma and a non-breaking space before the sign.
+    return f"{text.replace('.', ',')}\u00a0%" if lang == "fr" else f"{text} %"
 
 
 def _coverage_rows(summary: dict[str, Any], lang: str) -> list[list[str]]:
@@ -195,7 +214,7 @@ def _coverage_rows(summary: dict[str, Any], lang: str) -> list[list[str]]:
         moment, mode = key.split("_", 1)
         label = f"{translate(f'planning.moment.{moment}', lang)} · {translate(f'planning.mode.{mode}', lang)}"
         for group in ("residents", "present"):
-            rows.append([label, translate(f"planning.group.{group}", lang)] + [_percent(entry[str(limit)][group]) for limit in LIMITS_MIN])
+            rows.append([label, translate(f"planning.group.{group}", lang)] + [_percent(entry[str(limit)][group], lang) for limit in LIMITS_MIN])
     return rows
 
 
@@ -219,13 +238,23 @@ def _image(path: Path) -> str:
 
 
 def _simulation_rows(simulation: dict[str, Any], lang: str) -> list[list[str]]:
-    rows = [[translate(f"strategy.{name}", lang), _percent(share)] for name, share in simulation["strategy_shares"].items()]
-    rows.append([translate("planning.report.air_share", lang), _percent(simulation["air_share"])])
+    rows = [[translate(f"strategy.{name}", lang), _percent(share, lang)] for name, share in simulation["strategy_shares"].items()]
+    rows.append([translate("planning.report.air_share", lang), _percent(simulation["air_share"], lang)])
     for name in ("call_to_diagnosis_min", "diagnosis_to_wire_min"):
         values = simulation[name]
         if values.get("count"):
             rows.append([translate(f"planning.report.{name}", lang), f"{values['median']:.0f} [{values['p10']:.0f}–{values['p90']:.0f}]"])
     return rows
+
+
+def _closed_roads_html(run: ScenarioRun, lang: str) -> str:
+    """Return a paragraph per month naming the closed road sections, or none when every road is open."""
+    lines = []
+    for month, road in sorted(run.prepared.roads.items()):
+        if road.closed_names:
+            text = translate("planning.report.closed_roads", lang, month=month, count=len(road.closed_names), names=", ".join(road.closed_names))
+            lines.append(f"<p>{html.escape(text)}</p>")
+    return "".join(lines)
 
 
 def report_html(run: ScenarioRun, files: dict[str, Path], lang: str, summary: dict[str, Any], other: ScenarioRun | None = None) -> str:
@@ -241,6 +270,7 @@ def report_html(run: ScenarioRun, files: dict[str, Path], lang: str, summary: di
         f"<h1>{html.escape(model.title_in(lang))}</h1>",
         f"<p>{t('period', start=model.period.start.isoformat(), end=model.period.end.isoformat(), profile=run.prepared.profile.name, calls=run.simulation['calls'], seed=run.simulation['seed'])}</p>",
         "".join(f"<p class=\"note\">! {html.escape(text)}</p>" for text in summary["notes"]),
+        _closed_roads_html(run, lang),
         f"<h2>{t('coverage')}</h2>",
         f"<p>{t('coverage_help', onset=run.coverage.summary['typical_onset_to_call_min'])}</p>",
         _html_table(header, _coverage_rows(run.coverage.summary, lang)),
@@ -251,7 +281,7 @@ def report_html(run: ScenarioRun, files: dict[str, Path], lang: str, summary: di
         parts.append(f"<h2>{t('map')}</h2>{_image(files[MAP_PNG])}")
     if other is not None and "compare" in summary:
         compare = summary["compare"]
-        parts.append(f"<h2>{t('comparison', other=html.escape(other.model.title_in(lang)))}</h2>")
+        parts.append(f"<h2>{t('comparison', other=other.model.title_in(lang))}</h2>")
         parts.append(_html_table(header, _coverage_rows(other.coverage.summary, lang)))
         parts.append(_html_table([translate("planning.table.measure", lang), translate("planning.table.value", lang)], _simulation_rows(other.simulation, lang)))
         if DIFFERENCE_PNG in files:

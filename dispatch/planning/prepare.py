@@ -29,7 +29,16 @@ from dispatch.planning.scenario import DATA_PREFIX, ScenarioError, ScenarioModel
 from protocols import Profile, available_profiles, load_profile
 from routing.router import RoadRouter, SnappedSite
 from routing.snap import Snap
-from routing.scenario import ClosureIndex, RoadScenario, road_scenario, unmatched_refs, unmatched_way_ids
+from routing.scenario import (
+    ClosureIndex,
+    RoadScenario,
+    edge_departements,
+    ref_departements,
+    road_scenario,
+    split_scoped_ref,
+    unmatched_refs,
+    unmatched_way_ids,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -248,19 +257,47 @@ def _check_sites(context: ServiceContext, model: ScenarioModel) -> None:
     labs = {s.id for s in sites if s.cath_lab is not None}
     smur = {s.id for s in sites if s.smur_base is not None}
     heli = {s.id for s in sites if s.heli_base is not None}
-    checks = [(f"cath_labs.closed.{i}.site", c.site, labs) for i, c in enumerate(model.cath_labs.closed)]
-    checks += [(f"smur.closed.{i}", site, smur) for i, site in enumerate(model.smur.closed)]
-    checks += [(f"helicopters.grounded.{i}", site, heli) for i, site in enumerate(model.helicopters.grounded)]
-    checks += [(f"helicopters.bases.{i}", site, heli) for i, site in enumerate(model.helicopters.bases or ())]
-    checks += [(f"chain.door_to_wire_by_site.{site}", site, labs) for site in model.chain.door_to_wire_by_site]
-    for key, site, known in checks:
+    names = {s.id: s.name for s in sites}
+    checks = [(f"cath_labs.closed.{i}.site", c.site, labs, "cath_lab") for i, c in enumerate(model.cath_labs.closed)]
+    checks += [(f"smur.closed.{i}", site, smur, "smur_base") for i, site in enumerate(model.smur.closed)]
+    checks += [(f"helicopters.grounded.{i}", site, heli, "heli_base") for i, site in enumerate(model.helicopters.grounded)]
+    checks += [(f"helicopters.bases.{i}", site, heli, "heli_base") for i, site in enumerate(model.helicopters.bases or ())]
+    checks += [(f"chain.door_to_wire_by_site.{site}", site, labs, "cath_lab") for site in model.chain.door_to_wire_by_site]
+    for key, site, known, kind in checks:
+        choices = ", ".join(sorted(known))
+        if site in names and site not in known:
+            # The site exists but lacks what the key needs: SMUR La Mure is no cath lab.
+            raise ScenarioError(
+                f"scenario_site_not_{kind}", f"{key}: site {site!r} ({names[site]}) is not a {kind}", field=key, value=site, name=names[site], choices=choices
+            )
         if site not in known:
-            raise ScenarioError("scenario_unknown_site", f"{key}: site {site!r} is unknown", field=key, value=site, choices=", ".join(sorted(known)))
+            raise ScenarioError("scenario_unknown_site", f"{key}: site {site!r} is unknown", field=key, value=site, choices=choices)
 
 
-def _check_roads(context: ServiceContext, model: ScenarioModel) -> None:
+def region_edge_departements(context: ServiceContext) -> np.ndarray:
+    """Return each edge's département, from the region's communes (see ``edge_departements``)."""
+    cached = context.__dict__.get("_planning_edge_departements")
+    if cached is None:
+        communes = context.region.communes.communes
+        x, y = context.region.project(np.array([c.lon for c in communes]), np.array([c.lat for c in communes]))
+        cached = edge_departements(context.network, np.asarray(x), np.asarray(y), np.array([c.departement for c in communes]))
+        context.__dict__["_planning_edge_departements"] = cached
+    return cached
+
+
+def _check_roads(context: ServiceContext, model: ScenarioModel, edge_departement: np.ndarray) -> None:
     network = context.network
-    refs = unmatched_refs(network, frozenset(model.roads.closed_refs))
+    for ref in model.roads.closed_refs:
+        road, departement = split_scoped_ref(ref)
+        spans = ref_departements(network, road, edge_departement) if departement is None else []
+        if len(spans) > 1:
+            scoped = ", ".join(f"{road}@{d}" for d in spans)
+            raise ScenarioError(
+                "scenario_road_departements",
+                f"roads.closed_refs: {road} lies in départements {', '.join(spans)}: name one, such as {scoped}",
+                field="roads.closed_refs", value=road, departements=", ".join(spans), scoped=scoped, first=spans[0],
+            )
+    refs = unmatched_refs(network, frozenset(model.roads.closed_refs), edge_departement)
     if refs:
         raise ScenarioError("scenario_unknown_road", f"roads.closed_refs: {refs} match no road of the network", field="roads.closed_refs", value=", ".join(refs))
     ways = unmatched_way_ids(network, frozenset(model.roads.closed_way_ids))
@@ -371,7 +408,8 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
     if model.region is not None and model.region != region.id:
         raise ScenarioError("scenario_region", f"region {model.region!r} is not the loaded region {region.id!r}", field="region", value=model.region, loaded=region.id)
     _check_sites(context, model)
-    _check_roads(context, model)
+    edge_departement = region_edge_departements(context)
+    _check_roads(context, model, edge_departement)
     profile = context.profile
     if model.profile is not None and model.profile != context.profile.name:
         try:
@@ -393,6 +431,7 @@ def prepare(context: ServiceContext, model: ScenarioModel) -> PreparedScenario:
                 closed_refs=frozenset(roads_model.closed_refs),
                 closed_way_ids=frozenset(roads_model.closed_way_ids),
                 speed_factor=roads_model.snow_speed_factor,
+                edge_departement=edge_departement,
             )
     router = _router_with_door_to_wire(context.router, model)
     # Another profile brings its own chain parameters, before the scenario's replacements.

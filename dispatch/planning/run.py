@@ -16,6 +16,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from geodata.errors import InputError
+
 from dispatch.service import ServiceContext
 from dispatch.planning.coverage import Coverage, compute_coverage
 from dispatch.planning.prepare import PreparedScenario, prepare
@@ -26,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 # The --dask value that starts a Dask cluster on this machine instead of joining one.
 LOCAL_DASK = "local"
+
+# Seconds to wait for a remote Dask scheduler before giving up.
+DASK_CONNECT_TIMEOUT_S = 10
 
 
 @dataclass
@@ -50,12 +55,24 @@ def dask_client(address: str, workers: int | None = None) -> Iterator[Any]:
     """Yield a Dask client: to the scheduler at ``address``, or to a local cluster on 127.0.0.1 for ``local``."""
     from distributed import Client, LocalCluster
 
+    # distributed logs each worker's start and stop at INFO, which would break the
+    # progress bar, so only its warnings and errors are shown.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     if address == LOCAL_DASK:
-        with LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        # The dashboard takes a free port, so two runs on one machine do not compete for 8787.
+        with LocalCluster(
+            n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+        ) as cluster:
             with Client(cluster) as client:
                 yield client
         return
-    with Client(address, timeout="10s") as client:
+    try:
+        client = Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
+    except (OSError, ValueError) as err:
+        raise InputError(
+            "planning_dask_unreachable", f"dask: scheduler {address} unreachable: {err}", field="dask", value=address, seconds=DASK_CONNECT_TIMEOUT_S
+        ) from err
+    with client:
         yield client
 
 

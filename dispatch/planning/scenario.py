@@ -44,6 +44,20 @@ def _clock_text(value: Any) -> Any:
 ClockTime = Annotated[time, BeforeValidator(_clock_text)]
 
 
+def _scoped_ref(value: Any) -> Any:
+    # A ref may name its département as a mapping, {ref: D902, departement: "73"}, or
+    # in the text, "D902@73": road numbers are unique only within a département.
+    if isinstance(value, dict):
+        if set(value) - {"ref", "departement"} or not isinstance(value.get("ref"), str):
+            raise PydanticCustomError("road_ref_form", 'write a ref as "D902", "D902@73" or {ref: D902, departement: "73"}')
+        departement = value.get("departement")
+        return f"{value['ref']}@{departement}" if departement is not None else value["ref"]
+    return value
+
+
+RoadRef = Annotated[str, BeforeValidator(_scoped_ref)]
+
+
 class ScenarioError(InputError):
     """A scenario file is missing, unreadable or has an invalid key."""
 
@@ -79,8 +93,10 @@ class Roads(_Strict):
     # The pass calendar of the network (each edge's month range) applies when true.
     seasonal_closures: bool = True
     # Ad-hoc closures. A road ref ("D902") closes every edge of that road, and an edge's
-    # full ref ("E250 D902") only the edges of that ref. Way ids are OpenStreetMap way ids.
-    closed_refs: tuple[str, ...] = ()
+    # full ref ("E250 D902") only the edges of that ref. A ref that lies in several
+    # départements must name one: "D902@73" or {ref: D902, departement: "73"}. Way ids
+    # are OpenStreetMap way ids.
+    closed_refs: tuple[RoadRef, ...] = ()
     closed_way_ids: tuple[int, ...] = ()
     # Ratio of the day's speeds to normal speeds on every road: 0.72 on a heavy-snow day.
     snow_speed_factor: float = Field(default=1.0, gt=0.2, le=1.0)
@@ -236,6 +252,31 @@ def merge_overrides(base: dict[str, Any], override: dict[str, Any]) -> dict[str,
     return merged
 
 
+class _ScenarioLoader(yaml.SafeLoader):
+    """A safe YAML loader that leaves dates as text, so that pydantic checks them and names the key."""
+
+
+# A date that is not in the calendar (2027-02-30) would otherwise fail inside the YAML
+# reader, with no key to name.
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_scenario_yaml(text: str, source: str, key: str) -> Any:
+    """Parse scenario YAML text; raise ScenarioError with the line and column of a syntax error."""
+    try:
+        return yaml.load(text, Loader=_ScenarioLoader)  # noqa: S506 - a SafeLoader without timestamps
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else ("?", "?")
+        problem = getattr(err, "problem", None) or str(err)
+        raise ScenarioError(
+            "scenario_yaml", f"{source}, line {line}, column {column}: invalid YAML ({problem})", field=key, path=source, line=line, column=column, problem=problem
+        ) from err
+
+
 def _read_yaml(path: Path, key: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -243,10 +284,7 @@ def _read_yaml(path: Path, key: str) -> dict[str, Any]:
         raise ScenarioError("scenario_not_found", f"scenario file {path} not found", field=key, path=str(path)) from err
     except OSError as err:
         raise ScenarioError("scenario_unreadable", f"scenario file {path} cannot be read: {err}", field=key, path=str(path)) from err
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ScenarioError("scenario_yaml", f"{path} is not valid YAML: {err}", field=key, path=str(path)) from err
+    data = parse_scenario_yaml(text, str(path), key)
     if not isinstance(data, dict):
         raise ScenarioError("scenario_not_mapping", f"{path} must hold a YAML mapping of keys", field=key, path=str(path))
     return data
@@ -312,6 +350,7 @@ TRANSLATED_ERRORS = {
     "period_order": None,
     "period_too_long": None,
     "closure_bounds": None,
+    "road_ref_form": None,
     "onset_order": None,
     "hour_weights_count": "count",
     "hour_weights_sign": None,

@@ -84,6 +84,8 @@ def test_posted_yaml_extends_example(client):
         ({"scenario": "extends: ../pyproject.toml\nname: x\n"}, "extends", "scenario_not_found"),
         ({"scenario": "extends: winter-peak.yaml\nname: x\npopulation: {tourist_beds: /etc/hosts}\n"}, "population.tourist_beds", "scenario_path_forbidden"),
         ({"scenario": "winter-peak.yaml", "calls": 0}, "calls", "field_invalid"),
+        ({"scenario": "extends: winter-peak.yaml\nname: x\nperiod: {start: 2027-02-30}\n"}, "period.start", "scenario_date_from_datetime_parsing"),
+        ({"scenario": "name: x\nperiod: [unclosed\n"}, "scenario", "scenario_yaml"),
     ],
 )
 def test_bad_run_is_422_naming_key(client, body, field, code):
@@ -125,5 +127,8 @@ def test_closing_runner_ends_child(settings):
     assert job.process is not None
     jobs.close()
     assert job.process.exitcode is not None
-    job.thread.join(timeout=10)
+    # The job's thread returns once its process has ended, which close() has waited for;
+    # the generous timeout covers a machine loaded by other test runs.
+    job.thread.join(timeout=60)
+    assert not job.thread.is_alive()
     assert not job.pending

@@ -131,7 +131,7 @@ def test_page_lists_examples(server, browser):
 
 
 def test_page_runs_comparison(server, browser):
-    url = f"{server}/planning?scenario=winter-peak.yaml&compare=annecy-cath-lab-closed-night.yaml&calls=2000&run=1"
+    url = f"{server}/planning?lang=fr&scenario=winter-peak.yaml&compare=annecy-cath-lab-closed-night.yaml&calls=2000&run=1"
     with open_page(browser, url) as page:
         page.wait_for("['done', 'failed'].includes(document.body.dataset.state)", RUN_TIMEOUT_S)
         assert page.evaluate("document.body.dataset.state") == "done", page.evaluate("document.getElementById('error').textContent")
@@ -139,4 +139,8 @@ def test_page_runs_comparison(server, browser):
         assert "≤ 120 min" in text
         assert "report.html" in text
         assert "map_difference.png" in text
+        assert "road or air" not in text
+        assert "route ou air" in text
+        assert "day_road" not in text and "primary_pci" not in text and "residents" not in text
+        assert text.count("≤ 120 min") == 2
         page.wait_for("[...document.images].filter(i => i.complete && i.naturalWidth > 0).length >= 2", 30)

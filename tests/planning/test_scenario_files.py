@@ -65,7 +65,19 @@ BAD_FILES = [
     ("- a\n- b\n", "scenario_not_mapping", "scenario"),
     ("name: x\nperiod: [unclosed\n", "scenario_yaml", "scenario"),
     ("extends: missing.yaml\nname: x\n", "scenario_not_found", "extends"),
+    ("name: x\nperiod: {start: 2027-02-30, end: 2027-03-02}\n", "scenario_date_from_datetime_parsing", "period.start"),
 ]
+
+
+def test_yaml_syntax_error_one_french_line(write_scenario):
+    path = write_scenario("name: x\nperiod: [unclosed\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    french = error_text(caught.value, "fr")
+    assert french.count(str(path)) == 1
+    assert "ligne 3, colonne 1" in french
+    assert "\n" not in french
+    assert "expected" not in french
 
 
 @pytest.mark.parametrize(("text", "code", "field"), BAD_FILES, ids=[case[1] + "-" + case[2] for case in BAD_FILES])
@@ -93,6 +105,8 @@ def test_extends_loop_rejected(write_scenario):
     [
         ("cath_labs: {closed: [{site: nowhere}]}", "scenario_unknown_site", "cath_labs.closed.0.site"),
         ("smur: {closed: [annecy-change-typo]}", "scenario_unknown_site", "smur.closed.0"),
+        ("cath_labs: {closed: [{site: smur-la-mure}]}", "scenario_site_not_cath_lab", "cath_labs.closed.0.site"),
+        ("helicopters: {grounded: [smur-la-mure]}", "scenario_site_not_heli_base", "helicopters.grounded.0"),
         ("roads: {closed_refs: [Z999]}", "scenario_unknown_road", "roads.closed_refs"),
         ("region: elsewhere", "scenario_region", "region"),
         ("profile: esc2099", "scenario_unknown_profile", "profile"),
@@ -123,3 +137,39 @@ def test_bound_error_translated(write_scenario):
     assert caught.value.code == "scenario_less_than_equal"
     assert error_text(caught.value, "fr") == "smur.availability = 1.5 invalide : donnez une valeur ≤ 1.0."
     assert error_text(caught.value, "en") == "smur.availability = 1.5 is invalid: give a value ≤ 1.0."
+
+
+def test_road_in_several_departements_needs_one(write_scenario, context):
+    path = write_scenario("extends: {examples}/winter-peak.yaml\nname: bad\nroads: {closed_refs: [D902]}\n")
+    with pytest.raises(ScenarioError) as caught:
+        prepare(context, load_scenario(path))
+    assert caught.value.code == "scenario_road_departements"
+    assert caught.value.field == "roads.closed_refs"
+    text = error_text(caught.value, "en")
+    assert "73, 74" in text and "D902@73" in text and "{" not in text.replace("{ref", "")
+
+
+@pytest.mark.parametrize("ref", ["D902@73", '{ref: D902, departement: "73"}'])
+def test_scoped_road_closes_its_departement_only(write_scenario, context, ref):
+    path = write_scenario(f"extends: {{examples}}/winter-peak.yaml\nname: scoped\nroads: {{seasonal_closures: false, closed_refs: [{ref}]}}\n")
+    prepared = prepare(context, load_scenario(path))
+    road = next(iter(prepared.roads.values()))
+    assert road.closed_names
+    assert all("D902" in name and name.endswith("(73)") for name in road.closed_names)
+
+
+def test_scoped_road_outside_its_departement_rejected(write_scenario, context):
+    path = write_scenario("extends: {examples}/winter-peak.yaml\nname: bad\nroads: {closed_refs: [D902@38]}\n")
+    with pytest.raises(ScenarioError) as caught:
+        prepare(context, load_scenario(path))
+    assert caught.value.code == "scenario_unknown_road"
+
+
+def test_site_of_wrong_kind_named(write_scenario, context):
+    path = write_scenario("extends: {examples}/winter-peak.yaml\nname: bad\ncath_labs: {closed: [{site: smur-la-mure}]}\n")
+    with pytest.raises(ScenarioError) as caught:
+        prepare(context, load_scenario(path))
+    french = error_text(caught.value, "fr")
+    assert "n'a pas de salle de cathétérisme" in french
+    assert "annecy-change" in french
+    assert "inconnu" not in french

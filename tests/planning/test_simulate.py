@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dispatch.i18n import error_text
+from dispatch.planning import run as run_module
+from dispatch.planning.outputs import REPORT_HTML, SUMMARY_JSON, write_outputs
 from dispatch.planning.prepare import prepare
 from dispatch.planning.run import compare_runs, dask_client, run_scenario
 from dispatch.planning.scenario import load_scenario, merge_overrides, read_scenario_data, validate_scenario
 from dispatch.planning.engine import TRANSPORTS
 from dispatch.planning.simulate import draw_calls, run_local
+from geodata.errors import InputError
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 CALLS = 3000
@@ -85,7 +91,7 @@ def test_summary_shares_add_up(context):
     assert within["60"]["present"] <= within["90"]["present"] <= within["120"]["present"] <= 1
 
 
-def test_annecy_closed_at_night_comparison(context):
+def test_annecy_closed_at_night_comparison(context, tmp_path):
     base = run_scenario(context, load_scenario(SCENARIOS_DIR / "winter-peak.yaml"), calls=CALLS, workers=1)
     closed = run_scenario(context, load_scenario(SCENARIOS_DIR / "annecy-cath-lab-closed-night.yaml"), calls=CALLS, workers=1)
     compare = compare_runs(base, closed)
@@ -99,6 +105,18 @@ def test_annecy_closed_at_night_comparison(context):
     assert "annecy-change" in set(closed.coverage.columns["day_destination"])
     assert compare["coverage_share_delta"]["night_road"]["60"]["present"] < 0
 
+    # The report escapes a title with an apostrophe once, and names the closed roads.
+    object.__setattr__(closed.model, "title", "Pointe d'hiver sans Annecy")
+    files = write_outputs(base, tmp_path, "fr", closed, compare)
+    report = files[REPORT_HTML].read_text(encoding="utf-8")
+    assert "Comparaison : Pointe d&#x27;hiver sans Annecy" in report
+    summary = json.loads(files[SUMMARY_JSON].read_text(encoding="utf-8"))
+    names = summary["network"]["closed_section_names"]["2"]
+    assert names
+    assert f"Routes fermées (mois 2, {len(names)} tronçons)" in report
+    assert summary["compare"]["tables"]["coverage"]["rows"][0][0] == "jour · route"
+    assert all("," in cell and "." not in cell for cell in summary["tables"]["coverage"]["rows"][0][2:])
+
 
 def test_dask_local_cluster_matches_local(context, winter):
     calls = draw_calls(winter, CALLS)
@@ -106,8 +124,20 @@ def test_dask_local_cluster_matches_local(context, winter):
     from dispatch.planning.simulate import run_dask
 
     with dask_client("local", workers=2) as client:
+        assert logging.getLogger("distributed").getEffectiveLevel() >= logging.WARNING
+        assert client.scheduler_info()["services"].get("dashboard") != 8787
         distributed = run_dask(winter, calls, client)
     assert _same(local, distributed)
+
+
+def test_unreachable_dask_names_option(monkeypatch):
+    monkeypatch.setattr(run_module, "DASK_CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(InputError) as caught:
+        with dask_client("tcp://127.0.0.1:8399"):
+            pass
+    assert caught.value.code == "planning_dask_unreachable"
+    assert caught.value.field == "dask"
+    assert "--dask local" in error_text(caught.value, "en", field_prefix="--")
 
 
 def test_weather_grounding_removes_air(context):

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from geodata.skeleton import build_from_skeleton
-from routing.scenario import edges_with_refs, road_scenario, seasonal_scenario, unmatched_refs, unmatched_way_ids
+from routing.scenario import (
+    edges_with_refs,
+    road_scenario,
+    seasonal_scenario,
+    split_scoped_ref,
+    unmatched_refs,
+    unmatched_way_ids,
+)
 from routing.trees import compute_tree_set
 
 
@@ -83,3 +90,21 @@ def test_speed_factor_out_of_range(network):
 
 def test_seasonal_scenario_unchanged(network):
     assert np.array_equal(seasonal_scenario(network, date(2027, 1, 15)).open_edges, road_scenario(network, date(2027, 1, 15)).open_edges)
+
+
+def test_scoped_ref_split():
+    assert split_scoped_ref("D902@73") == ("D902", "73")
+    assert split_scoped_ref("D902") == ("D902", None)
+
+
+def test_scoped_ref_keeps_departement_only(network):
+    departement = np.where(np.arange(network.edge_count) % 2 == 0, "73", "74")
+    every = edges_with_refs(network, frozenset({"D902"}))
+    scoped = edges_with_refs(network, frozenset({"D902@73"}), departement)
+    assert scoped.any()
+    assert np.array_equal(scoped, every & (departement == "73"))
+
+
+def test_scoped_ref_needs_departements(network):
+    with pytest.raises(ValueError, match="edge_departement"):
+        edges_with_refs(network, frozenset({"D902@73"}))
