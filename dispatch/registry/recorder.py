@@ -63,7 +63,13 @@ def recommendation_row(recommendation_id: str, recorded_at: datetime, answer: di
 
 
 class Recorder:
-    """A queue of answers and the thread that stores them; start() once, stop() at shutdown."""
+    """A queue of answers and the thread that stores them; start() once, stop() at shutdown.
+
+    TODO: move the writing to a process of its own. In the serving process the thread
+    costs about 30 % of throughput and lifts the HTTP p99 from about 1 ms to 40-80 ms
+    with wrk on one connection (docs/benchmarks.md); a smaller switch interval did not
+    help, so the pauses are not GIL hand-overs alone.
+    """
 
     def __init__(self, engine: Engine, crs: str, state_dir: Path, retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S):
         self.engine = engine
