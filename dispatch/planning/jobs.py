@@ -243,12 +243,14 @@ class PlanningJobs:
         for job in running:
             process = job.process
             if process.exitcode is None:
+                # The job's own thread joins (reaps) the process; a second join from this
+                # thread could miss the exit code it collects, so wait for that thread.
                 logger.info("planning job %s terminated with the service", job.id)
                 process.terminate()
-                process.join(timeout=TERMINATE_GRACE_S)
-                if process.exitcode is None:
+                job.thread.join(timeout=TERMINATE_GRACE_S)
+                if job.thread.is_alive():
                     # On a loaded machine the child may take longer to stop its worker pool;
-                    # SIGKILL cannot be caught, so the join below ends.
+                    # SIGKILL cannot be caught, so the job's thread then ends.
                     logger.warning("planning job %s still running %d s after SIGTERM; killing it", job.id, TERMINATE_GRACE_S)
                     process.kill()
-                    process.join()
+                    job.thread.join()
