@@ -433,6 +433,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # collector's generations keeps full collections from pausing requests for ~60 ms.
     gc.collect()
     gc.freeze()
+    from dispatch.registry import recorder
+
+    recorder.FREEZE_AFTER_WRITE = True
     config = uvicorn.Config(
         app,
         host=host,

@@ -11,6 +11,7 @@ state directory, with an error log.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import queue
@@ -35,6 +36,10 @@ GATHER_S = 0.05
 INSERT_ROWS = 10
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 UNWRITTEN_FILE_NAME = "registry-unwritten.jsonl"
+
+# Set by ``resurcor serve``, which freezes the loaded service before serving: the writer
+# then freezes what each batch leaves behind. Tests and library use leave it off.
+FREEZE_AFTER_WRITE = False
 
 
 def recommendation_row(recommendation_id: str, recorded_at: datetime, answer: dict[str, Any], crs: str) -> dict[str, Any]:
@@ -65,10 +70,8 @@ def recommendation_row(recommendation_id: str, recorded_at: datetime, answer: di
 class Recorder:
     """A queue of answers and the thread that stores them; start() once, stop() at shutdown.
 
-    TODO: move the writing to a process of its own. In the serving process the thread
-    costs about 30 % of throughput and lifts the HTTP p99 from about 1 ms to 40-80 ms
-    with wrk on one connection (docs/benchmarks.md); a smaller switch interval did not
-    help, so the pauses are not GIL hand-overs alone.
+    TODO: move the writing to a process of its own: in the serving process the thread
+    still costs about 30 % of throughput (docs/benchmarks.md).
     """
 
     def __init__(self, engine: Engine, crs: str, state_dir: Path, retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S):
@@ -138,6 +141,12 @@ class Recorder:
                 self._write_aside([self._aside_row(entry) for entry in entries], err)
             finally:
                 self.cpu_s += time.thread_time() - started
+            if entries and FREEZE_AFTER_WRITE:
+                # Each batch leaves long-lived objects behind (the ORM's compiled statements,
+                # connection state); frozen, they stay out of the collector's full scans,
+                # whose 40-80 ms pauses were the HTTP tail (docs/benchmarks.md). Objects
+                # still free themselves by reference count.
+                gc.freeze()
                 for _ in batch:
                     self._queue.task_done()
             if self._stopping.is_set() and self._queue.empty():
