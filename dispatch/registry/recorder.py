@@ -141,12 +141,12 @@ class Recorder:
                 self._write_aside([self._aside_row(entry) for entry in entries], err)
             finally:
                 self.cpu_s += time.thread_time() - started
-            if entries and FREEZE_AFTER_WRITE:
-                # Each batch leaves long-lived objects behind (the ORM's compiled statements,
-                # connection state); frozen, they stay out of the collector's full scans,
-                # whose 40-80 ms pauses were the HTTP tail (docs/benchmarks.md). Objects
-                # still free themselves by reference count.
-                gc.freeze()
+                if entries and FREEZE_AFTER_WRITE:
+                    # Each batch leaves long-lived objects behind (the ORM's compiled
+                    # statements, connection state); frozen, they stay out of the
+                    # collector's full scans, whose 40-80 ms pauses were the HTTP tail
+                    # (docs/benchmarks.md). Objects still free themselves by reference count.
+                    gc.freeze()
                 for _ in batch:
                     self._queue.task_done()
             if self._stopping.is_set() and self._queue.empty():
