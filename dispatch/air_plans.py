@@ -15,14 +15,14 @@ the answer says why air was or was not chosen.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from routing.air import HeliBase, activation_min, civil_twilight, great_circle_m
+from routing.air import HeliBase, activation_min, civil_twilight, great_circle_m, is_daylight
 from routing.router import SnappedSite
 from dispatch.plans import (
     DISPATCH,
@@ -79,7 +79,6 @@ class AirAssessment:
     bases: list[BaseStatus]
     labs_without_helipad: tuple[str, ...] = ()
     landable: bool = True
-    notes: tuple[str, ...] = field(default=())
 
 
 @lru_cache(maxsize=4096)
@@ -91,9 +90,7 @@ def _twilight(base_id: str, lat: float, lon: float, day: date, timezone: ZoneInf
 def _in_daylight(base: HeliBase, moment: datetime, timezone: ZoneInfo) -> bool:
     dawn, dusk = _twilight(base.id, base.site.lat, base.site.lon, moment.astimezone(timezone).date(), timezone)
     if dawn is None or dusk is None:
-        # The sun does not cross the twilight line that day: ask the sun directly.
-        from routing.air import is_daylight
-
+        # The sun does not cross the twilight line that day, so read its elevation directly.
         return is_daylight(base.site.lat, base.site.lon, moment)
     return dawn <= moment <= dusk
 

@@ -125,25 +125,6 @@ class Plan:
         object.__setattr__(self, "call_to_wire_min", to_diagnosis + to_wire)
 
 
-def nearest_smur(
-    router: RoadRouter, trees: TreeSet, patient: Snap, params: ChainParameters, day: date
-) -> SmurLeg | None:
-    """Return the in-season SMUR base with the shortest emergency drive to the patient, or None.
-
-    The drive includes each base's own off-road leg, so a base far from the network does
-    not win on its road time alone.
-    """
-    forward = trees.from_bases
-    road_s = forward.time_s[:, patient.node] * params.emergency_time_factor
-    totals = np.where(router.bases_in_season(day), road_s + params.off_road_s(router.base_snap_m), np.inf)
-    if not np.isfinite(totals).any():
-        return None
-    best = int(np.argmin(totals))
-    base = router.bases[forward.root_ids[best]]
-    drive_s = totals[best] + params.off_road_s(patient.distance_m)
-    return SmurLeg(base=base, drive_s=float(drive_s), drive_m=float(forward.dist_m[best, patient.node]))
-
-
 def choose_smur(
     router: RoadRouter,
     trees: TreeSet,

@@ -40,6 +40,7 @@ from dispatch.plans import (
     lysis_plan,
     plan_order,
     road_plans,
+    route_polyline,
 )
 from dispatch.resources import ResourceKind, ResourceSnapshot, Usability
 from dispatch.service import ServiceContext
@@ -249,6 +250,26 @@ def _site_json(plan: Plan) -> dict[str, Any]:
     return {"id": site.id, "finess": site.finess, "name": site.name, "lat": site.lat, "lon": site.lon}
 
 
+def _helicopter_json(plan: Plan) -> dict[str, Any]:
+    """Return the helicopter part of an air plan: its base, delays and flight legs."""
+    leg = plan.air
+    return {
+        "base_id": leg.base.id,
+        "base_name": leg.base.name,
+        "aircraft": leg.base.aircraft,
+        "night": leg.night,
+        "activation_min": leg.activation_min,
+        "flight_to_scene_min": leg.flight_to_scene_min,
+        "flight_to_scene_km": leg.flight_to_scene_km,
+        "flight_to_lab_km": leg.flight_to_lab_km,
+        "first_on_scene": leg.first_on_scene,
+        "liftoff_after_call_min": leg.liftoff_min,
+        "on_scene_after_call_min": leg.on_scene_at_min,
+        "block_speed_kmh": leg.base.block_speed_kmh.value,
+        "helipad_verified": bool(plan.destination.site.cath_lab.helipad.verified and plan.destination.site.cath_lab.helipad.value),
+    }
+
+
 def _plan_json(plan: Plan) -> dict[str, Any]:
     chain = plan.chain_min
     transport = chain.get("transport", 0) + chain.get("flight", 0) + chain.get("landing_to_lab", 0) + chain.get("landing_zone_transfer", 0)
@@ -264,22 +285,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
         "helicopter": None,
     }
     if plan.air is not None:
-        leg = plan.air
-        result["helicopter"] = {
-            "base_id": leg.base.id,
-            "base_name": leg.base.name,
-            "aircraft": leg.base.aircraft,
-            "night": leg.night,
-            "activation_min": leg.activation_min,
-            "flight_to_scene_min": leg.flight_to_scene_min,
-            "flight_to_scene_km": leg.flight_to_scene_km,
-            "flight_to_lab_km": leg.flight_to_lab_km,
-            "first_on_scene": leg.first_on_scene,
-            "liftoff_after_call_min": leg.liftoff_min,
-            "on_scene_after_call_min": leg.on_scene_at_min,
-            "block_speed_kmh": leg.base.block_speed_kmh.value,
-            "helipad_verified": bool(plan.destination.site.cath_lab.helipad.verified and plan.destination.site.cath_lab.helipad.value),
-        }
+        result["helicopter"] = _helicopter_json(plan)
     return result
 
 
@@ -401,7 +407,7 @@ def recommend(context: ServiceContext, call: CallInput, resources: ResourceSnaps
         "bolus_within_min": bolus_within_min,
         "timeline": timeline,
         "smur": _smur_json(options, chosen, lang),
-        "helicopter": _plan_json(chosen)["helicopter"] if chosen is not None and chosen.air is not None else None,
+        "helicopter": _helicopter_json(chosen) if chosen is not None and chosen.air is not None else None,
         "air": _air_json(context, options, fastest, lang),
         "alternatives": [_plan_json(p) for p in options.plans],
         "resources": _resources_json(context, options, lang),
@@ -440,7 +446,7 @@ def recommend(context: ServiceContext, call: CallInput, resources: ResourceSnaps
 
 
 def _state_text(options: CallOptions, kind: ResourceKind, unit_id: str, state: str, lang: str) -> str:
-    """The state's text, saying when it is only the last known state, not confirmed."""
+    """Return the state's text, marked when it is only the last known state, not confirmed."""
     text = translate(f"state.{state}", lang)
     if state != "unknown" and options.resources.is_stale(kind, unit_id):
         text = translate("state.last_known", lang, state=text)
@@ -448,7 +454,7 @@ def _state_text(options: CallOptions, kind: ResourceKind, unit_id: str, state: s
 
 
 def _smur_json(options: CallOptions, chosen: Plan | None, lang: str) -> dict[str, Any] | None:
-    """The SMUR team sent, its state, and the nearer teams passed over with the minutes they would have saved."""
+    """Return the SMUR team sent, its state, and the nearer teams passed over with the minutes they would have saved."""
     choice = options.smur
     sent = choice.sent
     if sent is None:
@@ -479,7 +485,7 @@ def _smur_json(options: CallOptions, chosen: Plan | None, lang: str) -> dict[str
 
 
 def _air_json(context: ServiceContext, options: CallOptions, fastest: Plan | None, lang: str) -> dict[str, Any]:
-    """Why air was or was not chosen: the best air and road plans and every base's status."""
+    """Return why air was or was not chosen: the best air and road plans and every base's status."""
     air = options.air
     best_air = air.plans[0] if air.plans else None
     best_road = options.road[0] if options.road else None
@@ -539,12 +545,12 @@ def _air_json(context: ServiceContext, options: CallOptions, fastest: Plan | Non
 
 @lru_cache(maxsize=4096)
 def _local_minutes(moment: datetime | None, timezone) -> str | None:
-    """ISO local time to the minute; cached, since a base's dawn and dusk repeat all day."""
+    """Return the ISO local time to the minute, cached because a base's dawn and dusk repeat all day."""
     return moment.astimezone(timezone).isoformat(timespec="minutes") if moment else None
 
 
 def _base_reason_text(options: CallOptions, status, lang: str) -> str:
-    """Why a base can or cannot fly, saying when its state is unconfirmed."""
+    """Return why a base can or cannot fly, marked when its state is unconfirmed."""
     text = translate(f"air_base.{status.reason}", lang)
     if status.available and status.state == "unknown":
         text = translate("air_base.unconfirmed", lang, reason=text)
@@ -554,14 +560,14 @@ def _base_reason_text(options: CallOptions, status, lang: str) -> str:
 
 
 def _unavailable_bases(options: CallOptions, lang: str, nearest: int = 3) -> list[str]:
-    """Bases out by their live state, then the nearest bases out for another reason."""
+    """Return the bases out by their live state, then the nearest bases out for another reason."""
     by_state = [s for s in options.air.bases if not s.available and s.reason.startswith("state_")]
     others = sorted((s for s in options.air.bases if not s.available and not s.reason.startswith("state_")), key=lambda s: s.flight_to_scene_km)
     return [f"{s.base.name} ({_base_reason_text(options, s, lang)})" for s in by_state + others[:nearest]]
 
 
 def _resources_json(context: ServiceContext, options: CallOptions, lang: str) -> dict[str, Any]:
-    """The store the states came from and the cath labs left out by their state."""
+    """Return the store the states came from and the cath labs left out by their state."""
     snapshot = options.resources
     sites = context.region.sites
     closed = []
@@ -588,9 +594,7 @@ def _resources_json(context: ServiceContext, options: CallOptions, lang: str) ->
 
 
 def _geometry(context: ServiceContext, options: CallOptions, chosen: Plan | None, call: CallInput) -> dict[str, Any]:
-    """Lines to draw: the road route of the chosen plan, or the helicopter's flight line."""
-    from dispatch.plans import route_polyline
-
+    """Return the lines to draw: the road route of the chosen plan, or the helicopter's flight line."""
     road = None
     flight = None
     if chosen is not None and chosen.mode == TransportMode.ROAD:
@@ -707,7 +711,7 @@ def _warnings(context: ServiceContext, call: CallInput, options: CallOptions, ch
 
 
 def _duration_text(duration: timedelta, lang: str) -> str:
-    """A duration as a regulator reads it: 45 min, 12 h, 1 h 30."""
+    """Format a duration as a regulator reads it: 45 min, 12 h, 1 h 30."""
     minutes = round(duration.total_seconds() / 60)
     if minutes < 60:
         return translate("label.minutes", lang, value=minutes)
@@ -716,7 +720,7 @@ def _duration_text(duration: timedelta, lang: str) -> str:
 
 
 def _resource_warnings(context: ServiceContext, options: CallOptions, chosen: Plan | None, lang: str) -> list[dict[str, Any]]:
-    """Warnings on the live state of the units the answer uses or passes over."""
+    """Return the warnings on the live state of the units the recommendation uses or passes over."""
     warnings = []
     snapshot = options.resources
     choice = options.smur
@@ -752,7 +756,7 @@ def _resource_warnings(context: ServiceContext, options: CallOptions, chosen: Pl
         else:
             warnings.append(_warning("cath_lab_unavailable", lang, name=name, state=translate(f"state.{state}", lang), until=until))
 
-    # Units the answer relies on whose state nobody has confirmed recently.
+    # Units the recommendation relies on whose state is not confirmed recently.
     unknown = []
     if choice.sent is not None and choice.sent.state == "unknown":
         unknown.append(choice.sent.base.site.smur_base.name or choice.sent.base.site.name)

@@ -142,10 +142,9 @@ class Recorder:
             finally:
                 self.cpu_s += time.thread_time() - started
                 if entries and FREEZE_AFTER_WRITE:
-                    # Each batch leaves long-lived objects behind (the ORM's compiled
-                    # statements, connection state); frozen, they stay out of the
-                    # collector's full scans, whose 40-80 ms pauses were the HTTP tail
-                    # (docs/benchmarks.md). Objects still free themselves by reference count.
+                    # Each batch leaves long-lived objects behind, such as the ORM's compiled
+                    # statements. Frozen, they stay out of the collector's full scans, whose
+                    # 40-80 ms pauses were the HTTP tail measured in docs/benchmarks.md.
                     gc.freeze()
                 for _ in batch:
                     self._queue.task_done()

@@ -37,7 +37,7 @@ STATES: dict[ResourceKind, tuple[str, ...]] = {
 
 
 class Usability(Enum):
-    """How a recommendation may use a unit."""
+    """The use a recommendation may make of a unit."""
 
     USABLE = "usable"
     UNAVAILABLE = "unavailable"
@@ -143,7 +143,7 @@ class ResourceSnapshot:
     def is_stale(self, kind: ResourceKind, unit_id: str) -> bool:
         """True when the unit's state is not confirmed: the store is unreachable, or the state is
         older than the staleness limit. A state with an ``until`` holds until then: the
-        operator said how long it lasts."""
+        operator set how long it lasts."""
         record = self.states.get((kind, unit_id))
         if record is None:
             return False

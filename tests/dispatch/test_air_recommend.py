@@ -56,7 +56,7 @@ def test_air_chain_sums_to_its_totals(context):
     assert low <= answer["diagnosis_to_wire_min"] <= high
 
 
-def test_day_only_base_is_grounded_after_dusk_at_annecy_in_december(context):
+def test_day_only_base_grounded_after_dusk(context):
     noon = _answer(context, NOON)
     evening = _answer(context, EVENING)
     assert _base(noon, "chamonix-dz-des-bois")["available"] is True
@@ -72,7 +72,7 @@ def test_mission_ending_after_dusk_is_refused(context):
     assert _base(answer, "chamonix-dz-des-bois")["reason"] == "dusk_before_landing"
 
 
-def test_grounded_base_and_closed_cath_lab_change_chamonix_and_say_why(context):
+def test_grounded_base_and_closed_lab(context):
     before = _answer(context, EVENING)
     assert before["destination"]["id"] == "annecy-change"
     assert before["helicopter"]["base_id"] == "annecy-meythet-base"
@@ -100,7 +100,7 @@ def test_closed_cath_lab_reopens_after_its_until(context):
     assert answer["resources"]["closed_cath_labs"] == []
 
 
-def test_engaged_smur_is_passed_over_with_its_extra_delay(context):
+def test_engaged_smur_passed_over(context):
     first = _answer(context, NOON)
     nearest = first["smur"]["id"]
     resources = _snapshot(NOON, (ResourceKind.SMUR, nearest, "engaged"))
@@ -135,7 +135,7 @@ def test_unreachable_store_is_said(context):
     assert _base(answer, "chamonix-dz-des-bois")["state"] == "unknown"
 
 
-def test_not_landable_point_adds_a_road_leg_to_the_landing_zone(context):
+def test_not_landable_adds_road_leg(context):
     landable = _answer(context, NOON)
     not_landable = _answer(context, NOON, landable=False)
     best_air = not_landable["air"]["best_air"]
@@ -171,7 +171,7 @@ def test_unverified_heli_base_is_flagged(context):
     assert "unverified_heli_base" in _codes(answer)
 
 
-def test_stale_closed_cath_lab_stays_out_and_is_named_unconfirmed(context):
+def test_stale_closed_lab_stays_out(context):
     old = _snapshot("2026-12-03T08:00+01:00", (ResourceKind.CATH_LAB, "annecy-change", "closed"))
     stale = ResourceSnapshot(states=old.states, taken_at=datetime.fromisoformat(EVENING))
     answer = _answer(context, EVENING, stale)
